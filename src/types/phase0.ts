@@ -1,0 +1,235 @@
+// Phase 0 SSZ containers (spec v0.12.3 "Containers"), built for one config's list and vector limits.
+import "../crypto/hasher.js";
+import {
+  BitListType,
+  BitVectorType,
+  ContainerNodeStructType,
+  ContainerType,
+  ListBasicType,
+  ListCompositeType,
+  ListUintNum64Type,
+  VectorBasicType,
+  VectorCompositeType,
+  type ValueOf,
+} from "@chainsafe/ssz";
+import { DEPOSIT_CONTRACT_TREE_DEPTH, JUSTIFICATION_BITS_LENGTH, type ChainConfig } from "../params/index.js";
+import * as p from "./primitive.js";
+
+export function createPhase0Types(c: ChainConfig) {
+  const Fork = new ContainerType(
+    { previousVersion: p.Version, currentVersion: p.Version, epoch: p.Epoch },
+    { typeName: "Fork", jsonCase: "snake" },
+  );
+  const ForkData = new ContainerType(
+    { currentVersion: p.Version, genesisValidatorsRoot: p.Root },
+    { typeName: "ForkData", jsonCase: "snake" },
+  );
+  const Checkpoint = new ContainerType({ epoch: p.Epoch, root: p.Root }, { typeName: "Checkpoint", jsonCase: "snake" });
+  const validatorFields = {
+    pubkey: p.BLSPubkey,
+    withdrawalCredentials: p.Bytes32,
+    effectiveBalance: p.Gwei,
+    slashed: p.Boolean,
+    activationEligibilityEpoch: p.Epoch,
+    activationEpoch: p.Epoch,
+    exitEpoch: p.Epoch,
+    withdrawableEpoch: p.Epoch,
+  };
+  // The registry stores each validator as one struct node: reads are a property access, not a subtree walk.
+  const Validator = new ContainerNodeStructType(validatorFields, { typeName: "Validator", jsonCase: "snake" });
+  const AttestationData = new ContainerType(
+    { slot: p.Slot, index: p.CommitteeIndex, beaconBlockRoot: p.Root, source: Checkpoint, target: Checkpoint },
+    { typeName: "AttestationData", jsonCase: "snake" },
+  );
+  const CommitteeIndices = new ListBasicType(p.ValidatorIndex, c.MAX_VALIDATORS_PER_COMMITTEE);
+  const IndexedAttestation = new ContainerType(
+    { attestingIndices: CommitteeIndices, data: AttestationData, signature: p.BLSSignature },
+    { typeName: "IndexedAttestation", jsonCase: "snake" },
+  );
+  const CommitteeBits = new BitListType(c.MAX_VALIDATORS_PER_COMMITTEE);
+  const PendingAttestation = new ContainerType(
+    { aggregationBits: CommitteeBits, data: AttestationData, inclusionDelay: p.Slot, proposerIndex: p.ValidatorIndex },
+    { typeName: "PendingAttestation", jsonCase: "snake" },
+  );
+  const Eth1Data = new ContainerType(
+    { depositRoot: p.Root, depositCount: p.UintNum64, blockHash: p.Bytes32 },
+    { typeName: "Eth1Data", jsonCase: "snake" },
+  );
+  const HistoricalBlockRoots = new VectorCompositeType(p.Root, c.SLOTS_PER_HISTORICAL_ROOT);
+  const HistoricalStateRoots = new VectorCompositeType(p.Root, c.SLOTS_PER_HISTORICAL_ROOT);
+  const HistoricalBatch = new ContainerType(
+    { blockRoots: HistoricalBlockRoots, stateRoots: HistoricalStateRoots },
+    { typeName: "HistoricalBatch", jsonCase: "snake" },
+  );
+  const DepositMessage = new ContainerType(
+    { pubkey: p.BLSPubkey, withdrawalCredentials: p.Bytes32, amount: p.Gwei },
+    { typeName: "DepositMessage", jsonCase: "snake" },
+  );
+  const DepositData = new ContainerType(
+    { pubkey: p.BLSPubkey, withdrawalCredentials: p.Bytes32, amount: p.Gwei, signature: p.BLSSignature },
+    { typeName: "DepositData", jsonCase: "snake" },
+  );
+  const BeaconBlockHeader = new ContainerType(
+    { slot: p.Slot, proposerIndex: p.ValidatorIndex, parentRoot: p.Root, stateRoot: p.Root, bodyRoot: p.Root },
+    { typeName: "BeaconBlockHeader", jsonCase: "snake" },
+  );
+  const SigningData = new ContainerType(
+    { objectRoot: p.Root, domain: p.Domain },
+    { typeName: "SigningData", jsonCase: "snake" },
+  );
+  const ProposerSlashing = new ContainerType(
+    {
+      signedHeader1: new ContainerType(
+        { message: BeaconBlockHeader, signature: p.BLSSignature },
+        { typeName: "SignedBeaconBlockHeader", jsonCase: "snake" },
+      ),
+      signedHeader2: new ContainerType(
+        { message: BeaconBlockHeader, signature: p.BLSSignature },
+        { typeName: "SignedBeaconBlockHeader", jsonCase: "snake" },
+      ),
+    },
+    { typeName: "ProposerSlashing", jsonCase: "snake" },
+  );
+  const SignedBeaconBlockHeader = ProposerSlashing.fields.signedHeader1;
+  const AttesterSlashing = new ContainerType(
+    { attestation1: IndexedAttestation, attestation2: IndexedAttestation },
+    { typeName: "AttesterSlashing", jsonCase: "snake" },
+  );
+  const Attestation = new ContainerType(
+    { aggregationBits: CommitteeBits, data: AttestationData, signature: p.BLSSignature },
+    { typeName: "Attestation", jsonCase: "snake" },
+  );
+  const Deposit = new ContainerType(
+    { proof: new VectorCompositeType(p.Bytes32, DEPOSIT_CONTRACT_TREE_DEPTH + 1), data: DepositData },
+    { typeName: "Deposit", jsonCase: "snake" },
+  );
+  const VoluntaryExit = new ContainerType(
+    { epoch: p.Epoch, validatorIndex: p.ValidatorIndex },
+    { typeName: "VoluntaryExit", jsonCase: "snake" },
+  );
+  const SignedVoluntaryExit = new ContainerType(
+    { message: VoluntaryExit, signature: p.BLSSignature },
+    { typeName: "SignedVoluntaryExit", jsonCase: "snake" },
+  );
+  const BeaconBlockBody = new ContainerType(
+    {
+      randaoReveal: p.BLSSignature,
+      eth1Data: Eth1Data,
+      graffiti: p.Bytes32,
+      proposerSlashings: new ListCompositeType(ProposerSlashing, c.MAX_PROPOSER_SLASHINGS),
+      attesterSlashings: new ListCompositeType(AttesterSlashing, c.MAX_ATTESTER_SLASHINGS),
+      attestations: new ListCompositeType(Attestation, c.MAX_ATTESTATIONS),
+      deposits: new ListCompositeType(Deposit, c.MAX_DEPOSITS),
+      voluntaryExits: new ListCompositeType(SignedVoluntaryExit, c.MAX_VOLUNTARY_EXITS),
+    },
+    { typeName: "BeaconBlockBody", jsonCase: "snake" },
+  );
+  const BeaconBlock = new ContainerType(
+    { slot: p.Slot, proposerIndex: p.ValidatorIndex, parentRoot: p.Root, stateRoot: p.Root, body: BeaconBlockBody },
+    { typeName: "BeaconBlock", jsonCase: "snake" },
+  );
+  const SignedBeaconBlock = new ContainerType(
+    { message: BeaconBlock, signature: p.BLSSignature },
+    { typeName: "SignedBeaconBlock", jsonCase: "snake" },
+  );
+  const Eth1Block = new ContainerType(
+    { timestamp: p.UintNum64, depositRoot: p.Root, depositCount: p.UintNum64 },
+    { typeName: "Eth1Block", jsonCase: "snake" },
+  );
+  const AggregateAndProof = new ContainerType(
+    { aggregatorIndex: p.ValidatorIndex, aggregate: Attestation, selectionProof: p.BLSSignature },
+    { typeName: "AggregateAndProof", jsonCase: "snake" },
+  );
+  const SignedAggregateAndProof = new ContainerType(
+    { message: AggregateAndProof, signature: p.BLSSignature },
+    { typeName: "SignedAggregateAndProof", jsonCase: "snake" },
+  );
+  const EpochAttestations = new ListCompositeType(PendingAttestation, c.MAX_ATTESTATIONS * c.SLOTS_PER_EPOCH);
+  const BeaconState = new ContainerType(
+    {
+      genesisTime: p.UintNum64,
+      genesisValidatorsRoot: p.Root,
+      slot: p.Slot,
+      fork: Fork,
+      latestBlockHeader: BeaconBlockHeader,
+      blockRoots: HistoricalBlockRoots,
+      stateRoots: HistoricalStateRoots,
+      historicalRoots: new ListCompositeType(p.Root, c.HISTORICAL_ROOTS_LIMIT),
+      eth1Data: Eth1Data,
+      eth1DataVotes: new ListCompositeType(Eth1Data, c.EPOCHS_PER_ETH1_VOTING_PERIOD * c.SLOTS_PER_EPOCH),
+      eth1DepositIndex: p.UintNum64,
+      validators: new ListCompositeType(Validator, c.VALIDATOR_REGISTRY_LIMIT),
+      // Balances are packed 4 per chunk; this list type reads and writes them in bulk.
+      balances: new ListUintNum64Type(c.VALIDATOR_REGISTRY_LIMIT),
+      randaoMixes: new VectorCompositeType(p.Bytes32, c.EPOCHS_PER_HISTORICAL_VECTOR),
+      slashings: new VectorBasicType(p.Gwei, c.EPOCHS_PER_SLASHINGS_VECTOR),
+      previousEpochAttestations: EpochAttestations,
+      currentEpochAttestations: EpochAttestations,
+      justificationBits: new BitVectorType(JUSTIFICATION_BITS_LENGTH),
+      previousJustifiedCheckpoint: Checkpoint,
+      currentJustifiedCheckpoint: Checkpoint,
+      finalizedCheckpoint: Checkpoint,
+    },
+    { typeName: "BeaconState", jsonCase: "snake" },
+  );
+
+  return {
+    Fork,
+    ForkData,
+    Checkpoint,
+    Validator,
+    AttestationData,
+    IndexedAttestation,
+    PendingAttestation,
+    Eth1Data,
+    HistoricalBatch,
+    DepositMessage,
+    DepositData,
+    BeaconBlockHeader,
+    SignedBeaconBlockHeader,
+    SigningData,
+    ProposerSlashing,
+    AttesterSlashing,
+    Attestation,
+    Deposit,
+    VoluntaryExit,
+    SignedVoluntaryExit,
+    BeaconBlockBody,
+    BeaconBlock,
+    SignedBeaconBlock,
+    Eth1Block,
+    AggregateAndProof,
+    SignedAggregateAndProof,
+    BeaconState,
+  };
+}
+
+export type Phase0Types = ReturnType<typeof createPhase0Types>;
+
+// Value (plain object) and view types used across the code base.
+type T = Phase0Types;
+export type BeaconState = ValueOf<T["BeaconState"]>;
+export type BeaconBlock = ValueOf<T["BeaconBlock"]>;
+export type BeaconBlockBody = ValueOf<T["BeaconBlockBody"]>;
+export type SignedBeaconBlock = ValueOf<T["SignedBeaconBlock"]>;
+export type BeaconBlockHeader = ValueOf<T["BeaconBlockHeader"]>;
+export type SignedBeaconBlockHeader = ValueOf<T["SignedBeaconBlockHeader"]>;
+export type Attestation = ValueOf<T["Attestation"]>;
+export type AttestationData = ValueOf<T["AttestationData"]>;
+export type IndexedAttestation = ValueOf<T["IndexedAttestation"]>;
+export type PendingAttestation = ValueOf<T["PendingAttestation"]>;
+export type Checkpoint = ValueOf<T["Checkpoint"]>;
+export type Validator = ValueOf<T["Validator"]>;
+export type Eth1Data = ValueOf<T["Eth1Data"]>;
+export type Deposit = ValueOf<T["Deposit"]>;
+export type DepositData = ValueOf<T["DepositData"]>;
+export type DepositMessage = ValueOf<T["DepositMessage"]>;
+export type ProposerSlashing = ValueOf<T["ProposerSlashing"]>;
+export type AttesterSlashing = ValueOf<T["AttesterSlashing"]>;
+export type VoluntaryExit = ValueOf<T["VoluntaryExit"]>;
+export type SignedVoluntaryExit = ValueOf<T["SignedVoluntaryExit"]>;
+export type Fork = ValueOf<T["Fork"]>;
+export type AggregateAndProof = ValueOf<T["AggregateAndProof"]>;
+export type SignedAggregateAndProof = ValueOf<T["SignedAggregateAndProof"]>;
+export type BeaconStateView = ReturnType<T["BeaconState"]["defaultViewDU"]>;
+export type ValidatorView = ReturnType<T["Validator"]["defaultViewDU"]>;

@@ -1,0 +1,35 @@
+import { BooleanType, ByteVectorType, UintNumberType, UintBigintType } from "@chainsafe/ssz";
+
+// uint64 as a JS number. Slots and epochs use clipInfinity so FAR_FUTURE_EPOCH (2^64-1) round-trips as Infinity;
+// balances never exceed 2^53 on a real chain. Values above 2^53 (fuzzed input) stay exact in tree-backed views.
+export const Boolean = new BooleanType();
+export const Uint8 = new UintNumberType(1);
+export const Uint16 = new UintNumberType(2);
+export const Uint32 = new UintNumberType(4);
+export const UintNum64 = new UintNumberType(8);
+export const UintNumInf64 = new UintNumberType(8, { clipInfinity: true });
+export const UintBn64 = new UintBigintType(8);
+export const UintBn128 = new UintBigintType(16);
+export const UintBn256 = new UintBigintType(32);
+
+export const Slot = UintNumInf64;
+export const Epoch = UintNumInf64;
+export const CommitteeIndex = UintNum64;
+export const ValidatorIndex = UintNum64;
+export const Gwei = UintNum64;
+
+export const Bytes1 = new ByteVectorType(1);
+export const Bytes4 = new ByteVectorType(4);
+export const Bytes8 = new ByteVectorType(8);
+export const Bytes20 = new ByteVectorType(20);
+export const Bytes32 = new ByteVectorType(32);
+export const Bytes48 = new ByteVectorType(48);
+export const Bytes96 = new ByteVectorType(96);
+
+export const Root = Bytes32;
+export const Version = Bytes4;
+export const DomainType = Bytes4;
+export const ForkDigest = Bytes4;
+export const Domain = Bytes32;
+export const BLSPubkey = Bytes48;
+export const BLSSignature = Bytes96;
