@@ -88,12 +88,12 @@ export function createPhase0Types(c: ChainConfig) {
         { typeName: "SignedBeaconBlockHeader", jsonCase: "snake" },
       ),
     },
-    { typeName: "ProposerSlashing", jsonCase: "snake" },
+    { typeName: "ProposerSlashing", casingMap: { signedHeader1: "signed_header_1", signedHeader2: "signed_header_2" } },
   );
   const SignedBeaconBlockHeader = ProposerSlashing.fields.signedHeader1;
   const AttesterSlashing = new ContainerType(
     { attestation1: IndexedAttestation, attestation2: IndexedAttestation },
-    { typeName: "AttesterSlashing", jsonCase: "snake" },
+    { typeName: "AttesterSlashing", casingMap: { attestation1: "attestation_1", attestation2: "attestation_2" } },
   );
   const Attestation = new ContainerType(
     { aggregationBits: CommitteeBits, data: AttestationData, signature: p.BLSSignature },

@@ -1,7 +1,8 @@
 import { BooleanType, ByteVectorType, UintNumberType, UintBigintType } from "@chainsafe/ssz";
 
 // uint64 as a JS number. Slots and epochs use clipInfinity so FAR_FUTURE_EPOCH (2^64-1) round-trips as Infinity;
-// balances never exceed 2^53 on a real chain. Values above 2^53 (fuzzed input) stay exact in tree-backed views.
+// balances never exceed 2^53 on a real chain. A container's uint64 above 2^53 (only in fuzzed input) is rounded on
+// decode; packed lists (balances, slashings, indices) stay exact. The spec tests check such cases with bigint types.
 export const Boolean = new BooleanType();
 export const Uint8 = new UintNumberType(1);
 export const Uint16 = new UintNumberType(2);

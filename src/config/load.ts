@@ -1,0 +1,210 @@
+// Reading a chain config from YAML text. Pure: no file system access here (the caller reads the file).
+//
+// Two layouts are accepted:
+//  - flat (spec v0.12.3 / v1.0 `configs/<name>/phase0.yaml`): every key of ChainConfig is present
+//    (CONFIG_NAME is optional and defaults to "custom");
+//  - preset-based (what clients write for v1.x networks): `PRESET_BASE: mainnet|minimal` plus some keys,
+//    usually only the runtime ones. Keys not in the file come from the v1.0 phase 0 preset of that name.
+// Keys this client does not know (later forks' keys such as ALTAIR_FORK_EPOCH, TERMINAL_TOTAL_DIFFICULTY)
+// are reported through `opts.warn` and otherwise ignored.
+//
+// The YAML is parsed with the failsafe schema: every scalar stays the exact string written in the file,
+// so 0x00000000 is not read as the number 0, 2^64-1 is not rounded, and `null`/`~`/`yes` are never
+// reinterpreted. Each known key is then validated and converted here.
+import YAML from "yaml";
+import { BYTES_KEYS, namedConfigs, mainnetConfig, type ChainConfig, type ConfigKey } from "../params/index.js";
+import { presetBases } from "./presetsV1.js";
+
+export { mainnetV1Config, minimalV1Config, presetBases } from "./presetsV1.js";
+
+export interface ParseChainConfigOptions {
+  /** Receives one message per problem that does not prevent loading (e.g. unknown keys). */
+  warn?: (msg: string) => void;
+}
+
+/** Every key of ChainConfig, in spec order. */
+export const CHAIN_CONFIG_KEYS: readonly ConfigKey[] = Object.freeze(Object.keys(mainnetConfig) as ConfigKey[]);
+const KNOWN_KEYS: ReadonlySet<string> = new Set<string>(CHAIN_CONFIG_KEYS);
+
+export const DEFAULT_CONFIG_NAME = "custom";
+const PRESET_BASE_KEY = "PRESET_BASE";
+
+/**
+ * Parses a phase 0 chain config from YAML text (either layout, see the top of this file).
+ * Throws an Error naming the offending key on a missing or malformed value; the message is one line.
+ */
+export function parseChainConfigYaml(text: string, opts: ParseChainConfigOptions = {}): ChainConfig {
+  const entries = parseYamlMapping(text);
+
+  const unknown = [...entries.keys()].filter((k) => !KNOWN_KEYS.has(k) && k !== PRESET_BASE_KEY);
+  if (unknown.length > 0 && opts.warn) {
+    const list = unknown.map(printableKey).join(", ");
+    opts.warn(
+      unknown.length === 1
+        ? `ignoring unknown config key ${list}`
+        : `ignoring ${unknown.length} unknown config keys: ${list}`,
+    );
+  }
+
+  let base: ChainConfig | undefined;
+  if (entries.has(PRESET_BASE_KEY)) {
+    const name = entries.get(PRESET_BASE_KEY);
+    if (typeof name !== "string" || name === "") {
+      throw new Error(`config key ${PRESET_BASE_KEY}: expected "mainnet" or "minimal", got ${describe(name)}`);
+    }
+    base = Object.prototype.hasOwnProperty.call(presetBases, name) ? presetBases[name] : undefined;
+    if (!base) {
+      const known = Object.keys(presetBases).map((n) => `"${n}"`).join(" or ");
+      throw new Error(`config key ${PRESET_BASE_KEY}: unknown preset ${describe(name)} (expected ${known})`);
+    }
+  } else {
+    const missing = CHAIN_CONFIG_KEYS.filter((k) => k !== "CONFIG_NAME" && !entries.has(k));
+    if (missing.length > 0) {
+      const more =
+        missing.length === 1
+          ? ""
+          : ` (and ${missing.length - 1} other key${missing.length === 2 ? "" : "s"}: ${abbreviate(missing.slice(1))})`;
+      throw new Error(
+        `config key ${missing[0]} is missing${more}; a config without ${PRESET_BASE_KEY} must list every phase 0 key`,
+      );
+    }
+  }
+
+  const out: Record<string, unknown> = {};
+  for (const key of CHAIN_CONFIG_KEYS) {
+    if (!entries.has(key)) {
+      if (key === "CONFIG_NAME") {
+        out[key] = DEFAULT_CONFIG_NAME;
+      } else if (base) {
+        const v = base[key];
+        out[key] = v instanceof Uint8Array ? v.slice() : v;
+      } else {
+        // Unreachable: checked above. Kept so a future edit cannot produce a partial config silently.
+        throw new Error(`config key ${key} is missing`);
+      }
+      continue;
+    }
+    out[key] = parseValue(key, entries.get(key));
+  }
+  return out as unknown as ChainConfig;
+}
+
+/**
+ * A config by built-in name ("mainnet" or "minimal": the v0.12.3 presets) or from YAML text.
+ * Returns a fresh copy for names, so callers may modify it.
+ */
+export function loadChainConfig(nameOrYamlText: string, opts: ParseChainConfigOptions = {}): ChainConfig {
+  if (Object.prototype.hasOwnProperty.call(namedConfigs, nameOrYamlText)) {
+    return copyChainConfig(namedConfigs[nameOrYamlText]);
+  }
+  return parseChainConfigYaml(nameOrYamlText, opts);
+}
+
+export function isNamedConfig(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(namedConfigs, name);
+}
+
+function copyChainConfig(c: ChainConfig): ChainConfig {
+  const out: Record<string, unknown> = {};
+  for (const key of CHAIN_CONFIG_KEYS) {
+    const v = c[key];
+    out[key] = v instanceof Uint8Array ? v.slice() : v;
+  }
+  return out as unknown as ChainConfig;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A value as read with the failsafe schema: a string, or a nested sequence/mapping. */
+type RawValue = string | RawValue[] | { [k: string]: RawValue } | null;
+
+function parseYamlMapping(text: string): Map<string, RawValue> {
+  if (typeof text !== "string") throw new Error("config: expected YAML text");
+  const doc = YAML.parseDocument(text, { schema: "failsafe", uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new Error(`config is not valid YAML: ${firstLine(doc.errors[0]!.message)}`);
+  }
+  const contents = doc.contents;
+  if (contents === null || (YAML.isScalar(contents) && contents.value === "")) {
+    throw new Error("config is empty (expected KEY: value lines)");
+  }
+  if (!YAML.isMap(contents)) {
+    throw new Error("config is not a YAML mapping (expected KEY: value lines)");
+  }
+  for (const pair of contents.items) {
+    if (!YAML.isScalar(pair.key) || typeof pair.key.value !== "string") {
+      throw new Error("config has a key that is not a plain name (expected KEY: value lines)");
+    }
+  }
+  // All keys are plain strings, so the object form loses nothing.
+  let js: Record<string, RawValue>;
+  try {
+    js = doc.toJS() as Record<string, RawValue>;
+  } catch (e) {
+    // e.g. too many aliases (the yaml package's guard against "billion laughs" documents)
+    throw new Error(`config is not valid YAML: ${firstLine(e instanceof Error ? e.message : String(e))}`);
+  }
+  const entries = new Map<string, RawValue>();
+  for (const key of Object.keys(js)) entries.set(key, js[key] ?? null);
+  return entries;
+}
+
+function parseValue(key: ConfigKey, raw: RawValue | undefined): string | number | Uint8Array {
+  if (key === "CONFIG_NAME") {
+    if (typeof raw !== "string") throw new Error(`config key ${key}: expected a string, got ${describe(raw)}`);
+    return raw;
+  }
+  const byteLength = BYTES_KEYS[key];
+  if (byteLength !== undefined) return parseHexBytes(key, raw, byteLength);
+  return parseUint(key, raw);
+}
+
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+function parseUint(key: string, raw: RawValue | undefined): number {
+  if (typeof raw !== "string" || !DECIMAL.test(raw.trim())) {
+    throw new Error(`config key ${key}: expected a non-negative integer, got ${describe(raw)}`);
+  }
+  const s = raw.trim();
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || BigInt(s) !== BigInt(n)) {
+    throw new Error(`config key ${key}: value ${s} is too large (at most ${Number.MAX_SAFE_INTEGER} is supported)`);
+  }
+  return n;
+}
+
+const HEX = /^0x([0-9a-fA-F]*)$/;
+
+function parseHexBytes(key: string, raw: RawValue | undefined, length: number): Uint8Array {
+  const expected = `expected ${length} byte${length === 1 ? "" : "s"} as 0x-prefixed hex (0x and ${length * 2} hex digits)`;
+  const m = typeof raw === "string" ? HEX.exec(raw.trim()) : null;
+  if (!m || m[1]!.length !== length * 2) {
+    throw new Error(`config key ${key}: ${expected}, got ${describe(raw)}`);
+  }
+  const digits = m[1]!;
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+function describe(raw: RawValue | undefined): string {
+  if (raw === undefined || raw === null) return "nothing";
+  if (Array.isArray(raw)) return "a YAML list";
+  if (typeof raw === "object") return "a YAML mapping";
+  if (raw === "") return "an empty value";
+  const s = raw.length > 80 ? `${raw.slice(0, 77)}...` : raw;
+  return JSON.stringify(s);
+}
+
+function printableKey(k: string): string {
+  return /^[A-Za-z0-9_]+$/.test(k) ? k : JSON.stringify(k.length > 40 ? `${k.slice(0, 37)}...` : k);
+}
+
+function abbreviate(keys: readonly string[]): string {
+  const shown = keys.slice(0, 5).join(", ");
+  return keys.length > 5 ? `${shown}, ...` : shown;
+}
+
+function firstLine(s: string): string {
+  return (s.split("\n")[0] ?? "").replace(/:\s*$/, "").trim();
+}

@@ -1,0 +1,45 @@
+import type { BeaconBlock } from "../../types/index.js";
+import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
+import { assert } from "../util/assert.js";
+import { processAttestation } from "./processAttestation.js";
+import { processAttesterSlashing } from "./processAttesterSlashing.js";
+import { processBlockHeader } from "./processBlockHeader.js";
+import { processDeposit } from "./processDeposit.js";
+import { processEth1Data } from "./processEth1Data.js";
+import { processProposerSlashing } from "./processProposerSlashing.js";
+import { processRandao } from "./processRandao.js";
+import { processVoluntaryExit } from "./processVoluntaryExit.js";
+
+export {
+  processAttestation,
+  processAttesterSlashing,
+  processBlockHeader,
+  processDeposit,
+  processEth1Data,
+  processProposerSlashing,
+  processRandao,
+  processVoluntaryExit,
+};
+export { isValidIndexedAttestation } from "./isValidIndexedAttestation.js";
+export { getValidatorFromDeposit } from "./processDeposit.js";
+
+// process_block
+export function processBlock(cached: CachedBeaconState, block: BeaconBlock, verifySignatures = true): void {
+  processBlockHeader(cached, block);
+  processRandao(cached, block.body, verifySignatures);
+  processEth1Data(cached, block.body);
+  processOperations(cached, block, verifySignatures);
+}
+
+// process_operations
+export function processOperations(cached: CachedBeaconState, block: BeaconBlock, verifySignatures = true): void {
+  const { config: c, state } = cached;
+  const body = block.body;
+  const expectedDeposits = Math.min(c.MAX_DEPOSITS, state.eth1Data.depositCount - state.eth1DepositIndex);
+  assert(body.deposits.length === expectedDeposits, `block has ${body.deposits.length} deposits, expected ${expectedDeposits}`);
+  for (const op of body.proposerSlashings) processProposerSlashing(cached, op, verifySignatures);
+  for (const op of body.attesterSlashings) processAttesterSlashing(cached, op, verifySignatures);
+  for (const op of body.attestations) processAttestation(cached, op, verifySignatures);
+  for (const op of body.deposits) processDeposit(cached, op);
+  for (const op of body.voluntaryExits) processVoluntaryExit(cached, op, verifySignatures);
+}

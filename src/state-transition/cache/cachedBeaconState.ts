@@ -1,0 +1,37 @@
+import type { BeaconConfig } from "../../config/index.js";
+import type { BeaconStateView } from "../../types/index.js";
+import { EpochContext } from "./epochContext.js";
+import { PubkeyCache } from "./pubkeyCache.js";
+
+/** A tree-backed state together with the caches derived from it. Every transition function takes one. */
+export interface CachedBeaconState {
+  readonly config: BeaconConfig;
+  state: BeaconStateView;
+  epochCtx: EpochContext;
+  /** An independent copy: structural sharing of the tree, shared immutable shufflings and pubkey cache. */
+  clone(): CachedBeaconState;
+}
+
+class CachedBeaconStateImpl implements CachedBeaconState {
+  constructor(
+    readonly config: BeaconConfig,
+    public state: BeaconStateView,
+    public epochCtx: EpochContext,
+  ) {}
+
+  clone(): CachedBeaconState {
+    // ViewDU changes live in caches until commit; commit so the copy sees them.
+    this.state.commit();
+    return new CachedBeaconStateImpl(this.config, this.state.clone(true), this.epochCtx.copy());
+  }
+}
+
+export function createCachedBeaconState(
+  config: BeaconConfig,
+  state: BeaconStateView,
+  opts: { pubkeyCache?: PubkeyCache } = {},
+): CachedBeaconState {
+  return new CachedBeaconStateImpl(config, state, EpochContext.createFromState(config, state, opts.pubkeyCache));
+}
+
+export { EpochContext, PubkeyCache };

@@ -1,0 +1,7 @@
+// Public API of the pure state transition. (Bodies land in the files named below; this file only re-exports.)
+export * from "./cache/cachedBeaconState.js";
+export * from "./stateTransition.js";
+export * from "./block/index.js";
+export * from "./epoch/index.js";
+export * from "./genesis/index.js";
+export * from "./signatureSets/index.js";

@@ -1,0 +1,338 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { mainnetConfig, minimalConfig, type ChainConfig } from "../../src/params/index.js";
+import {
+  CHAIN_CONFIG_KEYS,
+  loadChainConfig,
+  mainnetV1Config,
+  minimalV1Config,
+  parseChainConfigYaml,
+} from "../../src/config/load.js";
+import { createBeaconConfig } from "../../src/config/index.js";
+
+// Compiled to dist/test/unit/; the fixtures stay in the source tree.
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const fixture = (name: string): string => readFileSync(join(repoRoot, "test/fixtures/config", name), "utf8");
+
+function parseCollectingWarnings(text: string): { config: ChainConfig; warnings: string[] } {
+  const warnings: string[] = [];
+  const config = parseChainConfigYaml(text, { warn: (m) => warnings.push(m) });
+  return { config, warnings };
+}
+
+/** A flat config YAML with every key of `c`, as the spec writes it. */
+function toYaml(c: ChainConfig): string {
+  return CHAIN_CONFIG_KEYS.map((k) => {
+    const v = c[k];
+    if (v instanceof Uint8Array) return `${k}: 0x${Buffer.from(v).toString("hex")}`;
+    if (typeof v === "string") return `${k}: "${v}"`;
+    return `${k}: ${v}`;
+  }).join("\n");
+}
+
+/** Replaces (or with value undefined, removes) one `KEY: value` line. */
+function withLine(yaml: string, key: string, value: string | undefined): string {
+  const re = new RegExp(`^${key}:.*$`, "m");
+  assert.match(yaml, re, `fixture has ${key}`);
+  return yaml.replace(re, value === undefined ? "" : `${key}: ${value}`);
+}
+
+describe("parseChainConfigYaml: flat layout", () => {
+  it("spec v0.12.3 mainnet.yaml parses to exactly mainnetConfig, without warnings", () => {
+    const { config, warnings } = parseCollectingWarnings(fixture("mainnet-v0.12.3.yaml"));
+    assert.deepEqual(config, mainnetConfig);
+    assert.deepEqual(warnings, []);
+  });
+
+  it("spec v0.12.3 minimal.yaml parses to exactly minimalConfig, without warnings", () => {
+    const { config, warnings } = parseCollectingWarnings(fixture("minimal-v0.12.3.yaml"));
+    assert.deepEqual(config, minimalConfig);
+    assert.deepEqual(warnings, []);
+  });
+
+  it("spec v1.0 mainnet phase0.yaml gives the v1.0 constants", () => {
+    const { config, warnings } = parseCollectingWarnings(fixture("mainnet-v1.0.yaml"));
+    assert.deepEqual(config, mainnetV1Config);
+    assert.deepEqual(warnings, []);
+    assert.equal(config.INACTIVITY_PENALTY_QUOTIENT, 67108864);
+    assert.equal(config.MIN_SLASHING_PENALTY_QUOTIENT, 128);
+    assert.equal(config.PROPORTIONAL_SLASHING_MULTIPLIER, 1);
+    assert.equal(config.EPOCHS_PER_ETH1_VOTING_PERIOD, 64);
+    assert.equal(config.ETH1_FOLLOW_DISTANCE, 2048);
+    assert.equal(config.GENESIS_DELAY, 604800);
+    assert.equal(config.MIN_GENESIS_TIME, 1606824000);
+    // mixed-case hex in the file
+    assert.equal(Buffer.from(config.DEPOSIT_CONTRACT_ADDRESS).toString("hex"), "00000000219ab540356cbb839cbe05303d7705fa");
+  });
+
+  it("spec v1.0 minimal phase0.yaml gives the v1.0 constants", () => {
+    const { config, warnings } = parseCollectingWarnings(fixture("minimal-v1.0.yaml"));
+    assert.deepEqual(config, minimalV1Config);
+    assert.deepEqual(warnings, []);
+    assert.equal(config.INACTIVITY_PENALTY_QUOTIENT, 33554432);
+    assert.equal(config.MIN_SLASHING_PENALTY_QUOTIENT, 64);
+    assert.equal(config.PROPORTIONAL_SLASHING_MULTIPLIER, 2);
+  });
+
+  it("the v1.0 presets differ from v0.12.3 exactly where the spec files do", () => {
+    const diff = (a: ChainConfig, b: ChainConfig): string[] =>
+      CHAIN_CONFIG_KEYS.filter((k) => {
+        const x = a[k];
+        const y = b[k];
+        return x instanceof Uint8Array && y instanceof Uint8Array ? Buffer.compare(x, y) !== 0 : x !== y;
+      });
+    assert.deepEqual(diff(minimalConfig, minimalV1Config), [
+      "PROPORTIONAL_SLASHING_MULTIPLIER",
+      "INACTIVITY_PENALTY_QUOTIENT",
+      "MIN_SLASHING_PENALTY_QUOTIENT",
+    ]);
+    assert.deepEqual(diff(mainnetConfig, mainnetV1Config), [
+      "MIN_GENESIS_TIME",
+      "PROPORTIONAL_SLASHING_MULTIPLIER",
+      "ETH1_FOLLOW_DISTANCE",
+      "DEPOSIT_CONTRACT_ADDRESS",
+      "GENESIS_DELAY",
+      "EPOCHS_PER_ETH1_VOTING_PERIOD",
+      "INACTIVITY_PENALTY_QUOTIENT",
+      "MIN_SLASHING_PENALTY_QUOTIENT",
+    ]);
+  });
+
+  it("keeps 2^40 and other large integers exact", () => {
+    const config = parseChainConfigYaml(fixture("mainnet-v0.12.3.yaml"));
+    assert.equal(config.VALIDATOR_REGISTRY_LIMIT, 2 ** 40);
+    const big = withLine(toYaml(mainnetConfig), "MIN_GENESIS_TIME", String(Number.MAX_SAFE_INTEGER));
+    assert.equal(parseChainConfigYaml(big).MIN_GENESIS_TIME, Number.MAX_SAFE_INTEGER);
+  });
+
+  it("a generated config round-trips and gives a usable BeaconConfig", () => {
+    const custom: ChainConfig = { ...minimalConfig, CONFIG_NAME: "my-net", SLOTS_PER_EPOCH: 4, GENESIS_FORK_VERSION: Uint8Array.of(1, 2, 3, 4) };
+    const parsed = parseChainConfigYaml(toYaml(custom));
+    assert.deepEqual(parsed, custom);
+    const bc = createBeaconConfig(parsed);
+    assert.equal(bc.SLOTS_PER_EPOCH, 4);
+    assert.ok(bc.types.BeaconState);
+  });
+
+  it("CONFIG_NAME is optional and defaults to \"custom\"", () => {
+    const config = parseChainConfigYaml(withLine(fixture("minimal-v0.12.3.yaml"), "CONFIG_NAME", undefined));
+    assert.equal(config.CONFIG_NAME, "custom");
+    assert.deepEqual({ ...config, CONFIG_NAME: "minimal" }, minimalConfig);
+  });
+
+  it("returns fresh byte arrays (mutating the result does not touch the presets)", () => {
+    const a = parseChainConfigYaml("PRESET_BASE: minimal\n");
+    a.GENESIS_FORK_VERSION[0] = 0xff;
+    assert.equal(minimalV1Config.GENESIS_FORK_VERSION[0], 0);
+    const b = loadChainConfig("minimal");
+    b.DOMAIN_RANDAO[0] = 0xff;
+    assert.equal(minimalConfig.DOMAIN_RANDAO[0], 2);
+  });
+});
+
+describe("parseChainConfigYaml: errors name the key", () => {
+  const base = fixture("minimal-v0.12.3.yaml");
+
+  it("missing key", () => {
+    assert.throws(() => parseChainConfigYaml(withLine(base, "GENESIS_FORK_VERSION", undefined)), {
+      message: /^config key GENESIS_FORK_VERSION is missing/,
+    });
+    assert.throws(() => parseChainConfigYaml(withLine(base, "SLOTS_PER_EPOCH", undefined)), {
+      message: /^config key SLOTS_PER_EPOCH is missing/,
+    });
+  });
+
+  it("several missing keys: names the first and counts the rest", () => {
+    const text = withLine(withLine(base, "SLOTS_PER_EPOCH", undefined), "MAX_DEPOSITS", undefined);
+    assert.throws(() => parseChainConfigYaml(text), {
+      message: /^config key SLOTS_PER_EPOCH is missing \(and 1 other key: MAX_DEPOSITS\)/,
+    });
+  });
+
+  it("malformed numbers", () => {
+    const cases: [string, RegExp][] = [
+      ["abc", /"abc"/],
+      ["-1", /"-1"/],
+      ["1.5", /"1\.5"/],
+      ["1e3", /"1e3"/],
+      ["0x20", /"0x20"/],
+      ["010", /"010"/], // octal in YAML 1.1, decimal in 1.2: refuse to guess
+      ["", /an empty value/],
+      ["[1, 2]", /a YAML list/],
+      ["{a: 1}", /a YAML mapping/],
+      ["null", /"null"/],
+    ];
+    for (const [value, detail] of cases) {
+      assert.throws(
+        () => parseChainConfigYaml(withLine(base, "SLOTS_PER_EPOCH", value)),
+        (e: Error) => {
+          assert.match(e.message, /^config key SLOTS_PER_EPOCH: expected a non-negative integer, got /);
+          assert.match(e.message, detail);
+          assert.doesNotMatch(e.message, /\n/);
+          return true;
+        },
+        `value ${JSON.stringify(value)}`,
+      );
+    }
+  });
+
+  it("integers beyond 2^53 are refused, not rounded", () => {
+    assert.throws(() => parseChainConfigYaml(withLine(base, "MIN_GENESIS_TIME", "18446744073709551615")), {
+      message: /^config key MIN_GENESIS_TIME: value 18446744073709551615 is too large/,
+    });
+    assert.throws(() => parseChainConfigYaml(withLine(base, "MIN_GENESIS_TIME", "9007199254740993")), {
+      message: /^config key MIN_GENESIS_TIME: value 9007199254740993 is too large/,
+    });
+  });
+
+  it("malformed hex", () => {
+    const cases: [string, string][] = [
+      ["GENESIS_FORK_VERSION", "0x0000"], // too short
+      ["GENESIS_FORK_VERSION", "0x0000000000"], // too long
+      ["GENESIS_FORK_VERSION", "00000001"], // no 0x
+      ["GENESIS_FORK_VERSION", "0"], // what a YAML 1.1 parser makes of 0x00000000
+      ["GENESIS_FORK_VERSION", "0x0000000g"],
+      ["DEPOSIT_CONTRACT_ADDRESS", "0x1234"],
+      ["BLS_WITHDRAWAL_PREFIX", "0x"],
+      ["DOMAIN_RANDAO", "[0x02000000]"],
+    ];
+    for (const [key, value] of cases) {
+      assert.throws(
+        () => parseChainConfigYaml(withLine(base, key, value)),
+        new RegExp(`^Error: config key ${key}: expected \\d+ bytes? as 0x-prefixed hex`),
+        `${key}: ${value}`,
+      );
+    }
+  });
+
+  it("CONFIG_NAME must be a string", () => {
+    assert.throws(() => parseChainConfigYaml(withLine(base, "CONFIG_NAME", "[a, b]")), {
+      message: /^config key CONFIG_NAME: expected a string/,
+    });
+  });
+
+  it("invalid YAML, duplicate keys, non-mapping documents", () => {
+    assert.throws(() => parseChainConfigYaml(`${base}\nSLOTS_PER_EPOCH: 8\n`), {
+      message: /^config is not valid YAML: Map keys must be unique/,
+    });
+    assert.throws(() => parseChainConfigYaml("SLOTS_PER_EPOCH: [8\n"), { message: /^config is not valid YAML/ });
+    assert.throws(() => parseChainConfigYaml("\x00\x01\x02garbage: : :\n\tfoo"), { message: /^config is not valid YAML/ });
+    assert.throws(() => parseChainConfigYaml(""), { message: /^config is empty/ });
+    assert.throws(() => parseChainConfigYaml("# only a comment\n"), { message: /^config is empty/ });
+    assert.throws(() => parseChainConfigYaml("just a string"), { message: /^config is not a YAML mapping/ });
+    assert.throws(() => parseChainConfigYaml("- a\n- b\n"), { message: /^config is not a YAML mapping/ });
+    assert.throws(() => parseChainConfigYaml("? [a, b]\n: 1\n"), { message: /key that is not a plain name/ });
+    for (const text of ["SLOTS_PER_EPOCH: [8\n", "a: 1\na: 2\n", "\x00: : :\n\tx"]) {
+      assert.throws(() => parseChainConfigYaml(text), (e: Error) => !e.message.includes("\n"));
+    }
+  });
+
+  it("a mapping with no phase 0 keys reports the first missing key and suggests PRESET_BASE", () => {
+    assert.throws(() => parseChainConfigYaml("FOO: 1\n"), {
+      message: /^config key MAX_COMMITTEES_PER_SLOT is missing \(and \d+ other keys: .*\); .*PRESET_BASE/,
+    });
+  });
+});
+
+describe("parseChainConfigYaml: unknown keys", () => {
+  it("warn and still load", () => {
+    const text = `${fixture("minimal-v0.12.3.yaml")}\nALTAIR_FORK_VERSION: 0x01000001\nALTAIR_FORK_EPOCH: 18446744073709551615\n`;
+    const { config, warnings } = parseCollectingWarnings(text);
+    assert.deepEqual(config, minimalConfig);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /ALTAIR_FORK_VERSION/);
+    assert.match(warnings[0]!, /ALTAIR_FORK_EPOCH/);
+    assert.doesNotMatch(warnings[0]!, /\n/);
+  });
+
+  it("a single unknown key is named", () => {
+    const { warnings } = parseCollectingWarnings(`${fixture("minimal-v0.12.3.yaml")}\nSOME_NEW_KEY: whatever\n`);
+    assert.deepEqual(warnings, ["ignoring unknown config key SOME_NEW_KEY"]);
+  });
+
+  it("load without a warn callback", () => {
+    const config = parseChainConfigYaml(`${fixture("mainnet-v0.12.3.yaml")}\nALTAIR_FORK_EPOCH: 74240\n`);
+    assert.deepEqual(config, mainnetConfig);
+  });
+});
+
+describe("parseChainConfigYaml: PRESET_BASE layout", () => {
+  it("a client-written testnet config (Altair keys, far-future epochs, 2^256 TTD) loads over the v1.0 mainnet preset", () => {
+    const { config, warnings } = parseCollectingWarnings(fixture("devnet-preset-base.yaml"));
+    const expected: ChainConfig = {
+      ...mainnetV1Config,
+      CONFIG_NAME: "cairn-devnet",
+      MIN_GENESIS_ACTIVE_VALIDATOR_COUNT: 4096,
+      MIN_GENESIS_TIME: 1617278400,
+      GENESIS_FORK_VERSION: Uint8Array.of(0x00, 0xc4, 0xa1, 0x70),
+      GENESIS_DELAY: 86400,
+      DEPOSIT_CHAIN_ID: 5,
+      DEPOSIT_NETWORK_ID: 5,
+      DEPOSIT_CONTRACT_ADDRESS: new Uint8Array(20).fill(0x42),
+    };
+    assert.deepEqual(config, expected);
+    assert.equal(config.INACTIVITY_PENALTY_QUOTIENT, 67108864);
+    assert.equal(config.SLOTS_PER_EPOCH, 32);
+    assert.equal(warnings.length, 1);
+    for (const key of [
+      "TERMINAL_TOTAL_DIFFICULTY",
+      "TERMINAL_BLOCK_HASH",
+      "TERMINAL_BLOCK_HASH_ACTIVATION_EPOCH",
+      "ALTAIR_FORK_VERSION",
+      "ALTAIR_FORK_EPOCH",
+      "BELLATRIX_FORK_EPOCH",
+      "SHARDING_FORK_EPOCH",
+      "INACTIVITY_SCORE_BIAS",
+      "INACTIVITY_SCORE_RECOVERY_RATE",
+      "PROPOSER_SCORE_BOOST",
+    ]) {
+      assert.match(warnings[0]!, new RegExp(`\\b${key}\\b`));
+    }
+    assert.doesNotMatch(warnings[0]!, /PRESET_BASE|CONFIG_NAME|GENESIS_DELAY/);
+  });
+
+  it("PRESET_BASE minimal with no other key is the v1.0 minimal preset named \"custom\"", () => {
+    assert.deepEqual(parseChainConfigYaml("PRESET_BASE: 'minimal'\n"), { ...minimalV1Config, CONFIG_NAME: "custom" });
+    assert.deepEqual(parseChainConfigYaml('PRESET_BASE: "mainnet"\nCONFIG_NAME: mainnet\n'), mainnetV1Config);
+  });
+
+  it("preset keys given in the file override the base", () => {
+    const config = parseChainConfigYaml("PRESET_BASE: minimal\nSLOTS_PER_EPOCH: 4\nSHARD_COMMITTEE_PERIOD: 16\n");
+    assert.equal(config.SLOTS_PER_EPOCH, 4);
+    assert.equal(config.SHARD_COMMITTEE_PERIOD, 16);
+    assert.equal(config.SLOTS_PER_HISTORICAL_ROOT, 64);
+  });
+
+  it("values are still validated", () => {
+    assert.throws(() => parseChainConfigYaml("PRESET_BASE: minimal\nGENESIS_FORK_VERSION: 0x01\n"), {
+      message: /^config key GENESIS_FORK_VERSION: expected 4 bytes/,
+    });
+    assert.throws(() => parseChainConfigYaml("PRESET_BASE: minimal\nEJECTION_BALANCE: lots\n"), {
+      message: /^config key EJECTION_BALANCE: expected a non-negative integer, got "lots"/,
+    });
+  });
+
+  it("unknown PRESET_BASE is an error", () => {
+    assert.throws(() => parseChainConfigYaml("PRESET_BASE: gnosis\nCONFIG_NAME: x\n"), {
+      message: /^config key PRESET_BASE: unknown preset "gnosis" \(expected "mainnet" or "minimal"\)$/,
+    });
+    assert.throws(() => parseChainConfigYaml("PRESET_BASE: Mainnet\n"), { message: /unknown preset "Mainnet"/ });
+    assert.throws(() => parseChainConfigYaml("PRESET_BASE:\n"), {
+      message: /^config key PRESET_BASE: expected "mainnet" or "minimal", got an empty value$/,
+    });
+    assert.throws(() => parseChainConfigYaml("PRESET_BASE: [mainnet]\n"), { message: /^config key PRESET_BASE: expected/ });
+    assert.throws(() => parseChainConfigYaml("PRESET_BASE: toString\n"), { message: /unknown preset "toString"/ });
+  });
+});
+
+describe("loadChainConfig", () => {
+  it("takes a built-in name or YAML text", () => {
+    assert.deepEqual(loadChainConfig("minimal"), minimalConfig);
+    assert.deepEqual(loadChainConfig("mainnet"), mainnetConfig);
+    assert.deepEqual(loadChainConfig(fixture("minimal-v1.0.yaml")), minimalV1Config);
+    assert.throws(() => loadChainConfig("mainnet-v2"), { message: /not a YAML mapping/ });
+  });
+});
