@@ -21,6 +21,7 @@ import { sanityRunner } from "./runners/sanity.js";
 import { shufflingRunner } from "./runners/shuffling.js";
 import { sszGenericRunner } from "./runners/sszGeneric.js";
 import { sszStaticRunner } from "./runners/sszStatic.js";
+import { checkTransitionCli } from "./transitionCli.js";
 
 const RUNNERS: Record<string, Runner> = {
   bls: blsRunner,
@@ -166,6 +167,15 @@ async function main(): Promise<void> {
         }
       }
     }
+  }
+
+  // Beyond the vectors' own checks: the CLI reproduces every sanity/blocks post-state root from the files.
+  for (const preset of presets) {
+    if (preset === "general") continue;
+    const r = await checkTransitionCli(testsDir, preset, filter);
+    if (r.passed + r.failed === 0) continue;
+    counts.set(`${preset}/cairn_transition_cli/sanity_blocks`, { passed: r.passed, failed: r.failed, skipped: 0, ms: 0 });
+    failures.push(...r.failures);
   }
 
   const total = { passed: 0, failed: 0, skipped: 0 };

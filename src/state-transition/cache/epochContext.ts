@@ -32,6 +32,8 @@ export class EpochContext {
   ) {}
 
   static createFromState(config: BeaconConfig, state: BeaconStateView, pubkeyCache = new PubkeyCache()): EpochContext {
+    // bulk reads (getAllReadonlyValues) see only committed nodes
+    state.commit();
     pubkeyCache.syncWith(state);
     const epoch = computeEpochAtSlot(config, state.slot);
     const previousEpoch = epoch === GENESIS_EPOCH ? GENESIS_EPOCH : epoch - 1;
@@ -85,6 +87,7 @@ export class EpochContext {
 
   /** Called after process_epoch, with state.slot already in the new epoch. */
   afterProcessEpoch(state: BeaconStateView): void {
+    state.commit();
     const epoch = computeEpochAtSlot(this.config, state.slot);
     this.epoch = epoch;
     this.previousShuffling = this.currentShuffling;
