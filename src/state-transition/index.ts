@@ -4,4 +4,5 @@ export * from "./stateTransition.js";
 export * from "./block/index.js";
 export * from "./epoch/index.js";
 export * from "./genesis/index.js";
+export * from "./genesis/interop.js";
 export * from "./signatureSets/index.js";

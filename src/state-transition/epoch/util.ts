@@ -22,7 +22,8 @@ export function getBlockRoot(c: ChainConfig, state: BeaconStateView, epoch: numb
 
 /**
  * floor(a * b / d) for non-negative integers. Float arithmetic is exact while a * b < 2^53 (and then
- * Math.floor(x / d) is the exact integer quotient); beyond that the product is formed in BigInt.
+ * Math.floor(x / d) is the exact integer quotient); beyond that the product is formed in BigInt. The quotient
+ * itself must be below 2^53 (all callers divide back down to reward-sized amounts).
  */
 export function mulDivFloor(a: number, b: number, d: number): number {
   const p = a * b;

@@ -1,0 +1,53 @@
+// Interop genesis ("mocked start"): N validators from the interop keys, each with a 32 ETH deposit, run through
+// the spec's initialize_beacon_state_from_eth1 with real deposit proofs. Eth1 block hash 0x42..42 and timestamp
+// 2^40 as the interop spec says; the genesis time is then set by the caller's choice.
+import { digest } from "@chainsafe/as-sha256";
+import { Tree } from "@chainsafe/persistent-merkle-tree";
+import { ListCompositeType } from "@chainsafe/ssz";
+import type { BeaconConfig } from "../../config/index.js";
+import { sign } from "../../crypto/bls.js";
+import { interopSecretKey } from "../../crypto/interop.js";
+import { DEPOSIT_CONTRACT_TREE_DEPTH } from "../../params/index.js";
+import type { BeaconStateView, Deposit, DepositData } from "../../types/index.js";
+import { computeDomain, computeSigningRoot } from "../util/domain.js";
+import { initializeBeaconStateFromEth1 } from "./index.js";
+
+export const INTEROP_ETH1_BLOCK_HASH = new Uint8Array(32).fill(0x42);
+export const INTEROP_ETH1_TIMESTAMP = 2 ** 40;
+
+export function interopDepositData(c: BeaconConfig, index: number): DepositData {
+  const sk = interopSecretKey(index);
+  const pubkey = sk.toPublicKey().toBytes();
+  const withdrawalCredentials = digest(pubkey);
+  withdrawalCredentials.set(c.BLS_WITHDRAWAL_PREFIX, 0);
+  const message = { pubkey, withdrawalCredentials, amount: c.MAX_EFFECTIVE_BALANCE };
+  const signingRoot = computeSigningRoot(c, c.types.DepositMessage, message, computeDomain(c, c.DOMAIN_DEPOSIT));
+  return { ...message, signature: sign(sk, signingRoot) };
+}
+
+/** Deposits whose proofs are valid against the deposit root after each one, as genesis processing checks them. */
+export function depositsWithProofs(c: BeaconConfig, depositData: DepositData[]): Deposit[] {
+  const listType = new ListCompositeType(c.types.DepositData, 2 ** DEPOSIT_CONTRACT_TREE_DEPTH);
+  const list = listType.defaultViewDU();
+  const deposits: Deposit[] = [];
+  for (let i = 0; i < depositData.length; i++) {
+    list.push(c.types.DepositData.toViewDU(depositData[i]));
+    list.commit();
+    // data chunk i of a list sits under the left child of the length mix-in: gindex 2^(depth+1) + i
+    const gindex = BigInt(2) ** BigInt(DEPOSIT_CONTRACT_TREE_DEPTH + 1) + BigInt(i);
+    const proof = new Tree(list.node).getSingleProof(gindex);
+    // getSingleProof lists siblings leaf-to-root; the last sibling is the length chunk (the mix-in)
+    deposits.push({ proof, data: depositData[i] });
+  }
+  return deposits;
+}
+
+export function createInteropGenesisState(c: BeaconConfig, validatorCount: number, genesisTime?: number): BeaconStateView {
+  const data = Array.from({ length: validatorCount }, (_, i) => interopDepositData(c, i));
+  const state = initializeBeaconStateFromEth1(c, INTEROP_ETH1_BLOCK_HASH, INTEROP_ETH1_TIMESTAMP, depositsWithProofs(c, data));
+  if (genesisTime !== undefined) {
+    state.genesisTime = genesisTime;
+    state.commit();
+  }
+  return state;
+}
