@@ -51,6 +51,17 @@ function pkFromBytes(bytes: Uint8Array | PublicKey): PublicKey | null {
   }
 }
 
+/** All keys parsed and validated, or null if any is invalid. */
+function pksFromBytes(pubkeys: (Uint8Array | PublicKey)[]): PublicKey[] | null {
+  const pks: PublicKey[] = [];
+  for (const p of pubkeys) {
+    const pk = pkFromBytes(p);
+    if (!pk) return null;
+    pks.push(pk);
+  }
+  return pks;
+}
+
 export function verify(pubkey: Uint8Array | PublicKey, message: Uint8Array, signature: Uint8Array): boolean {
   const pk = pkFromBytes(pubkey);
   const sig = sigFromBytes(signature);
@@ -90,13 +101,8 @@ export function fastAggregateVerify(
 ): boolean {
   if (pubkeys.length === 0) return false;
   const sig = sigFromBytes(signature);
-  if (!sig) return false;
-  const pks: PublicKey[] = [];
-  for (const p of pubkeys) {
-    const pk = pkFromBytes(p);
-    if (!pk) return false;
-    pks.push(pk);
-  }
+  const pks = pksFromBytes(pubkeys);
+  if (!sig || !pks) return false;
   try {
     return blst.fastAggregateVerify(message, pks, sig, false);
   } catch {
@@ -111,13 +117,8 @@ export function aggregateVerify(
 ): boolean {
   if (pubkeys.length === 0 || pubkeys.length !== messages.length) return false;
   const sig = sigFromBytes(signature);
-  if (!sig) return false;
-  const pks: PublicKey[] = [];
-  for (const p of pubkeys) {
-    const pk = pkFromBytes(p);
-    if (!pk) return false;
-    pks.push(pk);
-  }
+  const pks = pksFromBytes(pubkeys);
+  if (!sig || !pks) return false;
   try {
     return blst.aggregateVerify(messages, pks, sig, false, false);
   } catch {
