@@ -21,6 +21,7 @@ export {
   processVoluntaryExit,
 };
 export { isValidIndexedAttestation } from "./isValidIndexedAttestation.js";
+export { validateAttestation } from "./processAttestation.js";
 export { getValidatorFromDeposit } from "./processDeposit.js";
 
 // process_block

@@ -10,8 +10,11 @@ function checkpointEquals(a: Checkpoint, b: Checkpoint): boolean {
   return a.epoch === b.epoch && bytesEqual(a.root, b.root);
 }
 
-// process_attestation
-export function processAttestation(cached: CachedBeaconState, attestation: Attestation, verifySignatures = true): void {
+/**
+ * Every check of process_attestation that does not need the signature, without changing the state. Block
+ * production uses it to pick includable attestations; processAttestation runs it first.
+ */
+export function validateAttestation(cached: CachedBeaconState, attestation: Attestation): void {
   const { config: c, state, epochCtx } = cached;
   const data = attestation.data;
   const currentEpoch = epochCtx.epoch;
@@ -32,20 +35,27 @@ export function processAttestation(cached: CachedBeaconState, attestation: Attes
     attestation.aggregationBits.bitLen === committee.length,
     `aggregation bits length ${attestation.aggregationBits.bitLen} != committee size ${committee.length}`,
   );
+  const justified = data.target.epoch === currentEpoch ? state.currentJustifiedCheckpoint : state.previousJustifiedCheckpoint;
+  assert(
+    checkpointEquals(data.source, justified),
+    `attestation source != ${data.target.epoch === currentEpoch ? "current" : "previous"} justified checkpoint`,
+  );
+  assert(attestation.aggregationBits.getTrueBitIndexes().length > 0, "attestation has no participants");
+}
 
+// process_attestation
+export function processAttestation(cached: CachedBeaconState, attestation: Attestation, verifySignatures = true): void {
+  const { config: c, state, epochCtx } = cached;
+  const data = attestation.data;
+  validateAttestation(cached, attestation);
   const pending = c.types.PendingAttestation.toViewDU({
     data,
     aggregationBits: attestation.aggregationBits,
     inclusionDelay: state.slot - data.slot,
     proposerIndex: epochCtx.getBeaconProposer(state.slot),
   });
-  if (data.target.epoch === currentEpoch) {
-    assert(checkpointEquals(data.source, state.currentJustifiedCheckpoint), "attestation source != current justified");
-    state.currentEpochAttestations.push(pending);
-  } else {
-    assert(checkpointEquals(data.source, state.previousJustifiedCheckpoint), "attestation source != previous justified");
-    state.previousEpochAttestations.push(pending);
-  }
+  if (data.target.epoch === epochCtx.epoch) state.currentEpochAttestations.push(pending);
+  else state.previousEpochAttestations.push(pending);
 
   assert(
     isValidIndexedAttestation(cached, getIndexedAttestation(epochCtx, attestation), verifySignatures),
