@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const PURE_DIRS = ["src/params", "src/types", "src/state-transition", "src/config", "src/crypto"];
+const PURE_DIRS = ["src/params", "src/types", "src/state-transition", "src/config", "src/crypto", "src/fork-choice"];
 const FORBIDDEN_PACKAGES = [/^node:(fs|net|http|https|child_process|worker_threads|timers|dgram|tls|os)/, /^(fs|net|http|child_process)$/, /libp2p/, /level/, /fastify/, /prom-client/];
 const ALLOWED_LOCAL = /^\.\.?\//;
 const NODE_LAYERS = ["src/cli", "src/chain", "src/db", "src/network", "src/sync", "src/api", "src/validator", "src/node"];
