@@ -143,6 +143,20 @@ export class BeaconDb {
   }
 
   /** Streams every hot block's root and checksum-verified SSZ bytes (e.g. to rebuild fork choice on restart). */
+  /** Every stored block summary (JSON objects as the chain wrote them). */
+  async getBlockSummaries(): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const { key, value } of this.controller.iterate({ prefix: Uint8Array.of(Bucket.blockSummary) })) {
+      const text = new TextDecoder().decode(decodeBlob(value, Bucket.blockSummary, key));
+      try {
+        out.push(JSON.parse(text));
+      } catch {
+        throw new DbError({ code: "CORRUPT_VALUE", bucket: "blockSummary", key: Buffer.from(key).toString("hex"), reason: "not JSON" }, "block summary is not valid JSON");
+      }
+    }
+    return out;
+  }
+
   async *iterateBlockBytes(): AsyncGenerator<{ root: Uint8Array; bytes: Uint8Array }> {
     for await (const { key, value } of this.controller.iterate({ prefix: Uint8Array.of(Bucket.hotBlock) })) {
       yield { root: key.slice(1), bytes: decodeBlob(value, Bucket.hotBlock, key) };
@@ -485,6 +499,16 @@ export class BeaconDbBatch {
 
   deleteBlocks(roots: Uint8Array[]): this {
     return this.add(() => roots.map((root) => ({ type: "del", key: rootKey(Bucket.hotBlock, root) })));
+  }
+
+  putBlockSummary(root: Uint8Array, summary: unknown): this {
+    return this.add(() => [
+      { type: "put", key: rootKey(Bucket.blockSummary, root), value: encodeBlob(new TextEncoder().encode(JSON.stringify(summary))) },
+    ]);
+  }
+
+  deleteBlockSummaries(roots: Uint8Array[]): this {
+    return this.add(() => roots.map((root) => ({ type: "del", key: rootKey(Bucket.blockSummary, root) })));
   }
 
   putFinalizedBlock(item: FinalizedBlockInput): this {

@@ -38,6 +38,9 @@ export const Bucket = {
   hotState: 0x05,
   /** 0x06 ‖ root(32) -> slot(8 BE). Index from a hot state's root to its slot in `hotState`. */
   hotStateRoot: 0x06,
+  /** 0x07 ‖ blockRoot(32) -> blob(JSON of the fork-choice BlockSummary). Rebuilds fork choice on restart without
+   * replaying blocks: the post-state checkpoints are not in the block itself. */
+  blockSummary: 0x07,
 } as const;
 
 export type BucketName = keyof typeof Bucket;

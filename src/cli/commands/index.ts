@@ -15,6 +15,11 @@ export const commands: readonly CommandEntry[] = [
     summary: "apply blocks and/or empty slots to an SSZ state; print the post-state root",
     load: async () => (await import("./transition.js")).command,
   },
+  {
+    name: "harness",
+    summary: "generate and import a signed chain without a wall clock (fork choice, store, regen); print JSON",
+    load: async () => (await import("./harness.js")).command,
+  },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {
