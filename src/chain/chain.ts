@@ -178,6 +178,8 @@ export class BeaconChain {
         // a block that fork choice no longer accepts (conflicts with finality): left for pruning
       }
     }
+    const votes = await db.getForkChoiceVotes();
+    if (Array.isArray(votes)) chain.forkChoice.importLatestMessages(votes as { validatorIndex: number; epoch: number; root: string }[]);
     await chain.updateHead("restart");
     await chain.regen.getBlockState(chain.head, "restart");
     return chain;
@@ -272,9 +274,12 @@ export class BeaconChain {
     const batch = this.db.newBatch().putBlock(rootBytes, signed).putBlockSummary(rootBytes, summary);
     const epoch = computeEpochAtSlot(c, block.slot);
     const parentSlot = this.hotBlocks.get(parent)?.slot ?? this.forkChoice.getBlock(parent)?.slot ?? 0;
-    if (epoch % this.opts.hotStateEveryEpochs === 0 && computeEpochAtSlot(c, parentSlot) < epoch) {
+    const firstOfEpoch = computeEpochAtSlot(c, parentSlot) < epoch;
+    if (epoch % this.opts.hotStateEveryEpochs === 0 && firstOfEpoch) {
       batch.putHotState(rootBytes, block.slot, post.state.serialize());
     }
+    // the votes, once an epoch: without them a restarted node's head is an arbitrary leaf until attestations arrive
+    if (firstOfEpoch) batch.putForkChoiceVotes(this.forkChoice.exportLatestMessages());
     const justified = this.forkChoice.getJustifiedCheckpoint();
     const finalized = this.forkChoice.getFinalizedCheckpoint();
     batch

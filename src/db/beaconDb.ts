@@ -157,6 +157,18 @@ export class BeaconDb {
     return out;
   }
 
+  async getForkChoiceVotes(): Promise<unknown> {
+    const key = Uint8Array.of(Bucket.forkChoiceVotes);
+    const value = await this.controller.get(key);
+    if (!value) return null;
+    try {
+      return JSON.parse(new TextDecoder().decode(decodeBlob(value, Bucket.forkChoiceVotes, key)));
+    } catch (e) {
+      if (e instanceof DbError) throw e;
+      throw new DbError({ code: "CORRUPT_VALUE", bucket: "forkChoiceVotes", key: "08", reason: "not JSON" }, "fork choice votes are not valid JSON");
+    }
+  }
+
   async *iterateBlockBytes(): AsyncGenerator<{ root: Uint8Array; bytes: Uint8Array }> {
     for await (const { key, value } of this.controller.iterate({ prefix: Uint8Array.of(Bucket.hotBlock) })) {
       yield { root: key.slice(1), bytes: decodeBlob(value, Bucket.hotBlock, key) };
@@ -504,6 +516,12 @@ export class BeaconDbBatch {
   putBlockSummary(root: Uint8Array, summary: unknown): this {
     return this.add(() => [
       { type: "put", key: rootKey(Bucket.blockSummary, root), value: encodeBlob(new TextEncoder().encode(JSON.stringify(summary))) },
+    ]);
+  }
+
+  putForkChoiceVotes(votes: unknown): this {
+    return this.add(() => [
+      { type: "put", key: Uint8Array.of(Bucket.forkChoiceVotes), value: encodeBlob(new TextEncoder().encode(JSON.stringify(votes))) },
     ]);
   }
 

@@ -41,6 +41,8 @@ export const Bucket = {
   /** 0x07 ‖ blockRoot(32) -> blob(JSON of the fork-choice BlockSummary). Rebuilds fork choice on restart without
    * replaying blocks: the post-state checkpoints are not in the block itself. */
   blockSummary: 0x07,
+  /** 0x08 -> blob(JSON of fork choice's latest messages). Saved every epoch so a restart keeps the votes. */
+  forkChoiceVotes: 0x08,
 } as const;
 
 export type BucketName = keyof typeof Bucket;

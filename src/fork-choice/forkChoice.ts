@@ -284,6 +284,29 @@ export class ForkChoice {
   }
 
   /** update_latest_messages. A block pruned since the attestation was checked still moves the epoch forward. */
+  /** Every latest message whose block is still known, for persisting across restarts. */
+  exportLatestMessages(): { validatorIndex: number; epoch: number; root: RootHex }[] {
+    const out = [];
+    const { nextIndices, nextEpochs } = this.votes;
+    for (let v = 0; v < nextEpochs.length; v++) {
+      if (nextEpochs[v] >= 0 && nextIndices[v] !== NONE) {
+        out.push({ validatorIndex: v, epoch: nextEpochs[v], root: this.protoArray.nodes[nextIndices[v]].root });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Restore latest messages saved by exportLatestMessages (after a restart, before new attestations arrive). Only
+   * moves a vote forward in epoch, as on_attestation does; messages for unknown blocks are dropped.
+   */
+  importLatestMessages(messages: { validatorIndex: number; epoch: number; root: RootHex }[]): void {
+    for (const m of messages) {
+      if (!Number.isSafeInteger(m.validatorIndex) || m.validatorIndex < 0 || !this.protoArray.hasBlock(m.root)) continue;
+      this.updateLatestMessages([m.validatorIndex], m.root, m.epoch);
+    }
+  }
+
   private updateLatestMessages(indices: number[], blockRoot: RootHex, targetEpoch: number): void {
     const node = this.protoArray.getIndex(blockRoot) ?? NONE;
     const { nextIndices, nextEpochs } = this.votes;
