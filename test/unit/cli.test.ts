@@ -100,7 +100,7 @@ describe("cairn (dispatcher)", () => {
   });
 
   it("unknown command: one line, exit 2", () => {
-    assertOneError(cairn(["frobnicate", "--pre", "x"]), /^cairn: error: unknown command "frobnicate" \(commands: transition; /);
+    assertOneError(cairn(["frobnicate", "--pre", "x"]), /^cairn: error: unknown command "frobnicate" \(commands: transition, harness; /);
   });
 
   it("unknown top-level option: one line, exit 2", () => {
