@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import type { BeaconConfig } from "../../config/index.js";
 import { BeaconDb } from "../../db/index.js";
 import { specGetHead } from "../../fork-choice/index.js";
-import { createCachedBeaconState, createInteropGenesisState, processSlots, type CachedBeaconState } from "../../state-transition/index.js";
+import { createCachedBeaconState, createInteropGenesisStateFast, processSlots, type CachedBeaconState } from "../../state-transition/index.js";
 import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
 import { fromHexString } from "@chainsafe/ssz";
 import type { Attestation } from "../../types/index.js";
@@ -67,7 +67,8 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
   if (await db.getMeta("anchor")) {
     chain = await BeaconChain.fromDb(config, db, bls, o.chain);
   } else {
-    const genesis = createCachedBeaconState(config, createInteropGenesisState(config, o.validators, config.MIN_GENESIS_TIME));
+    const genesisState = createInteropGenesisStateFast(config, o.validators, config.MIN_GENESIS_TIME, { signDeposits: o.signatures });
+    const genesis = createCachedBeaconState(config, genesisState);
     chain = await BeaconChain.fromAnchorState(config, db, bls, genesis, o.chain);
   }
 

@@ -51,3 +51,55 @@ export function createInteropGenesisState(c: BeaconConfig, validatorCount: numbe
   }
   return state;
 }
+
+/**
+ * The state initializeBeaconStateFromEth1 produces for the interop deposits, built directly: no per-deposit proof,
+ * root or signature check, so 100,000 validators take seconds instead of minutes. With `signDeposits: false` the
+ * deposit signatures (which only enter the deposit root) are left empty: for harness runs that never check signatures.
+ */
+export function createInteropGenesisStateFast(
+  c: BeaconConfig,
+  validatorCount: number,
+  genesisTime: number,
+  opts: { signDeposits: boolean } = { signDeposits: true },
+): BeaconStateView {
+  const t = c.types;
+  const depositData: DepositData[] = [];
+  for (let i = 0; i < validatorCount; i++) {
+    if (opts.signDeposits) {
+      depositData.push(interopDepositData(c, i));
+    } else {
+      const pubkey = interopSecretKey(i).toPublicKey().toBytes();
+      const withdrawalCredentials = digest(pubkey);
+      withdrawalCredentials.set(c.BLS_WITHDRAWAL_PREFIX, 0);
+      depositData.push({ pubkey, withdrawalCredentials, amount: c.MAX_EFFECTIVE_BALANCE, signature: new Uint8Array(96) });
+    }
+  }
+  const depositRoot = new ListCompositeType(t.DepositData, 2 ** DEPOSIT_CONTRACT_TREE_DEPTH).hashTreeRoot(depositData);
+  const state = t.BeaconState.defaultViewDU();
+  state.genesisTime = genesisTime;
+  state.fork = t.Fork.toViewDU({ previousVersion: c.GENESIS_FORK_VERSION, currentVersion: c.GENESIS_FORK_VERSION, epoch: 0 });
+  state.eth1Data = t.Eth1Data.toViewDU({ depositRoot, depositCount: validatorCount, blockHash: INTEROP_ETH1_BLOCK_HASH });
+  state.eth1DepositIndex = validatorCount;
+  state.latestBlockHeader = t.BeaconBlockHeader.toViewDU({
+    ...t.BeaconBlockHeader.defaultValue(),
+    bodyRoot: t.BeaconBlockBody.hashTreeRoot(t.BeaconBlockBody.defaultValue()),
+  });
+  for (let i = 0; i < c.EPOCHS_PER_HISTORICAL_VECTOR; i++) state.randaoMixes.set(i, INTEROP_ETH1_BLOCK_HASH);
+  state.validators = t.BeaconState.fields.validators.toViewDU(
+    depositData.map((d) => ({
+      pubkey: d.pubkey,
+      withdrawalCredentials: d.withdrawalCredentials,
+      effectiveBalance: c.MAX_EFFECTIVE_BALANCE,
+      slashed: false,
+      activationEligibilityEpoch: 0,
+      activationEpoch: 0,
+      exitEpoch: Infinity,
+      withdrawableEpoch: Infinity,
+    })),
+  );
+  state.balances = t.BeaconState.fields.balances.toViewDU(depositData.map(() => c.MAX_EFFECTIVE_BALANCE));
+  state.genesisValidatorsRoot = state.validators.hashTreeRoot();
+  state.commit();
+  return state;
+}
