@@ -7,22 +7,12 @@ import { ForkChoice, type ForkChoiceAttestation } from "../../src/fork-choice/fo
 import type { BlockSummary, CheckpointHex, RootHex } from "../../src/fork-choice/protoArray.js";
 import { specGetAncestor, specGetHead, type SpecBlock, type SpecStore } from "../../src/fork-choice/reference.js";
 import { minimalConfig } from "../../src/params/index.js";
+import { createPrng as prng } from "../../src/chain/harness/prng.js";
 
 const config = minimalConfig; // SLOTS_PER_EPOCH 8, SAFE_SLOTS_TO_UPDATE_JUSTIFIED 2
 const SPE = config.SLOTS_PER_EPOCH;
 const GWEI = 1_000_000_000;
 
-/** mulberry32: a small seeded PRNG, so a failure names its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function root(n: number): RootHex {
   return "0x" + n.toString(16).padStart(64, "0");

@@ -6,6 +6,7 @@ import { computeDeltas, createVotes, ensureVote, remapVotes, type Votes } from "
 import { ForkChoiceError } from "../../src/fork-choice/errors.js";
 import { NONE, ProtoArray, type BlockSummary, type CheckpointHex, type RootHex } from "../../src/fork-choice/protoArray.js";
 import { specGetHead, type SpecBlock, type SpecStore } from "../../src/fork-choice/reference.js";
+import { createPrng as prng } from "../../src/chain/harness/prng.js";
 
 const SLOTS_PER_EPOCH = 8;
 const GWEI = 1_000_000_000;
@@ -407,17 +408,6 @@ describe("computeDeltas", () => {
 
 // --- Randomized against the spec reference -------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so a failure names its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("proto-array head equals the spec's get_head on random trees", () => {
   test("300 random trees with votes, balances, checkpoints and prunes", () => {
