@@ -132,12 +132,14 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
 
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       if (slot % config.SLOTS_PER_EPOCH === 0) {
-        rssMbAtEpoch.push(Math.round(process.memoryUsage().rss / 2 ** 20));
+        const mem = process.memoryUsage();
+        rssMbAtEpoch.push(Math.round(mem.rss / 2 ** 20));
         await chain.pruneHotStatesNow();
         const fc = chain.forkChoice;
         o.onProgress?.(
           `slot ${slot} head ${fc.getBlock(chain.headRoot)?.slot} justified ${fc.getJustifiedCheckpoint().epoch} ` +
-            `finalized ${fc.getFinalizedCheckpoint().epoch} nodes ${fc.nodeCount} rss ${rssMbAtEpoch[rssMbAtEpoch.length - 1]}MB`,
+            `finalized ${fc.getFinalizedCheckpoint().epoch} nodes ${fc.nodeCount} rss ${rssMbAtEpoch[rssMbAtEpoch.length - 1]}MB ` +
+            `heap ${Math.round(mem.heapUsed / 2 ** 20)}MB external ${Math.round(mem.external / 2 ** 20)}MB`,
         );
       }
       if (o.checkHeadEvery > 0 && slot % o.checkHeadEvery === 0) {
