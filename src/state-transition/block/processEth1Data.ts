@@ -1,17 +1,27 @@
 import type { BeaconBlockBody } from "../../types/index.js";
 import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
-import { bytesEqual } from "../util/math.js";
+import { listElementNodes, nodeEqualsWords, rootToWords } from "../util/tree.js";
 
 // process_eth1_data
 export function processEth1Data(cached: CachedBeaconState, body: BeaconBlockBody): void {
   const { config: c, state } = cached;
   const vote = body.eth1Data;
   const votes = state.eth1DataVotes;
-  // count the earlier identical votes (element reads work on uncommitted views, bulk reads do not), plus this one
+  // Count the earlier identical votes, plus this one. Up to EPOCHS_PER_ETH1_VOTING_PERIOD * SLOTS_PER_EPOCH votes
+  // are compared per block, so they are compared in the tree: an Eth1Data node's three field leaves
+  // (deposit_root, deposit_count, block_hash; its fourth leaf is padding) against the vote's, value for value.
+  votes.commit();
+  const depositRoot = rootToWords(vote.depositRoot);
+  const blockHash = rootToWords(vote.blockHash);
+  const depositCount = uint64Words(vote.depositCount);
   let count = 1;
-  for (let i = 0, n = votes.length; i < n; i++) {
-    const v = votes.getReadonly(i);
-    if (v.depositCount === vote.depositCount && bytesEqual(v.depositRoot, vote.depositRoot) && bytesEqual(v.blockHash, vote.blockHash)) {
+  for (const node of listElementNodes(votes.node, votes.type.chunkDepth, votes.length)) {
+    const left = node.left;
+    if (
+      nodeEqualsWords(left.right, depositCount) &&
+      nodeEqualsWords(node.right.left, blockHash) &&
+      nodeEqualsWords(left.left, depositRoot)
+    ) {
       count++;
     }
   }
@@ -19,4 +29,12 @@ export function processEth1Data(cached: CachedBeaconState, body: BeaconBlockBody
   if (count * 2 > c.EPOCHS_PER_ETH1_VOTING_PERIOD * c.SLOTS_PER_EPOCH) {
     state.eth1Data = c.types.Eth1Data.toViewDU(vote);
   }
+}
+
+/** The leaf words of a uint64 (8 bytes little-endian, then zeros). */
+function uint64Words(n: number): Int32Array {
+  const w = new Int32Array(8);
+  w[0] = n % 0x100000000 | 0;
+  w[1] = Math.floor(n / 0x100000000) | 0;
+  return w;
 }

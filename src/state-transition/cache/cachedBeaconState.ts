@@ -8,8 +8,13 @@ export interface CachedBeaconState {
   readonly config: BeaconConfig;
   state: BeaconStateView;
   epochCtx: EpochContext;
-  /** An independent copy: structural sharing of the tree, shared immutable shufflings and pubkey cache. */
-  clone(): CachedBeaconState;
+  /**
+   * An independent copy: structural sharing of the tree, shared immutable shufflings and pubkey cache.
+   * By default the tree views' caches (e.g. the registry's populated node array, which the epoch transition reads
+   * whole) move to the copy, which is the state that is about to be processed; the original stays correct but
+   * reads cold afterwards. `dontTransferCache` leaves them with the original.
+   */
+  clone(dontTransferCache?: boolean): CachedBeaconState;
 }
 
 class CachedBeaconStateImpl implements CachedBeaconState {
@@ -19,10 +24,10 @@ class CachedBeaconStateImpl implements CachedBeaconState {
     public epochCtx: EpochContext,
   ) {}
 
-  clone(): CachedBeaconState {
+  clone(dontTransferCache = false): CachedBeaconState {
     // ViewDU changes live in caches until commit; commit so the copy sees them.
     this.state.commit();
-    return new CachedBeaconStateImpl(this.config, this.state.clone(true), this.epochCtx.copy());
+    return new CachedBeaconStateImpl(this.config, this.state.clone(dontTransferCache), this.epochCtx.copy());
   }
 }
 

@@ -85,8 +85,11 @@ export class EpochContext {
     );
   }
 
-  /** Called after process_epoch, with state.slot already in the new epoch. */
-  afterProcessEpoch(state: BeaconStateView): void {
+  /**
+   * Called after process_epoch, with state.slot already in the new epoch. `nextActiveIndices`, when given, are
+   * get_active_validator_indices(new epoch + 1) as process_epoch collected them; otherwise they are read here.
+   */
+  afterProcessEpoch(state: BeaconStateView, nextActiveIndices: Uint32Array | null = null): void {
     state.commit();
     const epoch = computeEpochAtSlot(this.config, state.slot);
     this.epoch = epoch;
@@ -95,7 +98,7 @@ export class EpochContext {
     this.nextShuffling = computeEpochShuffling(
       this.config,
       state,
-      getActiveValidatorIndicesFromState(state, epoch + 1),
+      nextActiveIndices ?? getActiveValidatorIndicesFromState(state, epoch + 1),
       epoch + 1,
     );
     this.proposers = this.computeProposers(state);

@@ -96,14 +96,15 @@ function computeBalanceRewards(c: BeaconConfig, e: RewardEpochValues, effectiveB
 }
 
 /**
- * Adds every validator's attestation rewards and penalties into `rewards` / `penalties` (summed over the five
- * components, as get_attestation_deltas) and, when `components` is given, into each component's own arrays too.
+ * Adds every validator's net attestation deltas (rewards minus penalties, summed over the five components, as
+ * get_attestation_deltas) into `net` and, when `components` is given, each component's rewards and penalties into
+ * its own arrays too. The net is all process_rewards_and_penalties needs: it applies increase_balance(rewards) then
+ * decrease_balance(penalties), i.e. max(0, balance + rewards - penalties).
  */
 export function computeAttestationDeltas(
   cached: CachedBeaconState,
   ep: EpochProcess,
-  rewards: Float64Array,
-  penalties: Float64Array,
+  net: Float64Array,
   components: AttestationComponentDeltas | null,
 ): void {
   const c = cached.config;
@@ -111,21 +112,20 @@ export function computeAttestationDeltas(
   const inc = c.EFFECTIVE_BALANCE_INCREMENT;
   const { flags, effectiveBalances, inclusionDelays, inclusionProposers } = ep;
 
-  // Effective balances are nearly always whole increments up to MAX_EFFECTIVE_BALANCE: index those by increment.
-  const byIncrement: (BalanceRewards | undefined)[] = [];
+  // Effective balances are nearly always whole increments up to MAX_EFFECTIVE_BALANCE: a table by increment
+  // holds their rewards; any other effective balance gets its own entry on first use.
+  const maxIncrements = Math.floor(c.MAX_EFFECTIVE_BALANCE / inc);
+  const byIncrement: BalanceRewards[] = [];
+  for (let q = 0; q <= maxIncrements; q++) byIncrement.push(computeBalanceRewards(c, e, q * inc));
   const byBalance = new Map<number, BalanceRewards>();
   const rewardsFor = (eb: number): BalanceRewards => {
     const q = eb / inc;
-    let r: BalanceRewards | undefined;
-    if (Number.isInteger(q) && q < 4096) {
-      r = byIncrement[q];
-      if (r === undefined) byIncrement[q] = r = computeBalanceRewards(c, e, eb);
-    } else {
-      r = byBalance.get(eb);
-      if (r === undefined) byBalance.set(eb, (r = computeBalanceRewards(c, e, eb)));
-    }
+    if (Number.isInteger(q) && q <= maxIncrements) return byIncrement[q];
+    let r = byBalance.get(eb);
+    if (r === undefined) byBalance.set(eb, (r = computeBalanceRewards(c, e, eb)));
     return r;
   };
+  const inLeak = e.inLeak;
 
   for (let i = 0; i < ep.validatorCount; i++) {
     const f = flags[i];
@@ -139,14 +139,11 @@ export function computeAttestationDeltas(
       const head = f & FLAG_PREV_HEAD ? r.headReward : -r.baseReward;
       // get_inactivity_penalty_deltas
       let inactivity = 0;
-      if (e.inLeak) {
+      if (inLeak) {
         inactivity = r.inactivityPenalty;
         if ((f & FLAG_PREV_TARGET) === 0) inactivity += r.inactivityPenaltyNotTarget;
       }
-      addSigned(rewards, penalties, i, source);
-      addSigned(rewards, penalties, i, target);
-      addSigned(rewards, penalties, i, head);
-      penalties[i] += inactivity;
+      net[i] += source + target + head - inactivity;
       if (components !== null) {
         addSigned(components.source.rewards, components.source.penalties, i, source);
         addSigned(components.target.rewards, components.target.penalties, i, target);
@@ -159,8 +156,8 @@ export function computeAttestationDeltas(
       // get_inclusion_delay_deltas: the proposer that included the earliest attestation, and the attester
       const proposer = inclusionProposers[i];
       const attesterReward = Math.floor(r.maxAttesterReward / inclusionDelays[i]);
-      rewards[proposer] += r.proposerReward;
-      rewards[i] += attesterReward;
+      net[proposer] += r.proposerReward;
+      net[i] += attesterReward;
       if (components !== null) {
         components.inclusionDelay.rewards[proposer] += r.proposerReward;
         components.inclusionDelay.rewards[i] += attesterReward;
@@ -186,7 +183,7 @@ export function getAttestationComponentDeltas(cached: CachedBeaconState, ep: Epo
     inclusionDelay: zeros(),
     inactivityPenalty: zeros(),
   };
-  computeAttestationDeltas(cached, ep, new Float64Array(n), new Float64Array(n), components);
+  computeAttestationDeltas(cached, ep, new Float64Array(n), components);
   return components;
 }
 
@@ -195,8 +192,21 @@ export function getAttestationDeltas(
   cached: CachedBeaconState,
   ep: EpochProcess,
 ): { rewards: Float64Array; penalties: Float64Array } {
-  const rewards = new Float64Array(ep.validatorCount);
-  const penalties = new Float64Array(ep.validatorCount);
-  computeAttestationDeltas(cached, ep, rewards, penalties, null);
+  const n = ep.validatorCount;
+  const rewards = new Float64Array(n);
+  const penalties = new Float64Array(n);
+  for (const d of Object.values(getAttestationComponentDeltas(cached, ep))) {
+    for (let i = 0; i < n; i++) {
+      rewards[i] += d.rewards[i];
+      penalties[i] += d.penalties[i];
+    }
+  }
   return { rewards, penalties };
+}
+
+/** rewards - penalties of get_attestation_deltas, per validator: what process_rewards_and_penalties applies. */
+export function getAttestationNetDeltas(cached: CachedBeaconState, ep: EpochProcess): Float64Array {
+  const net = new Float64Array(ep.validatorCount);
+  computeAttestationDeltas(cached, ep, net, null);
+  return net;
 }

@@ -23,6 +23,7 @@ export {
 export {
   getAttestationComponentDeltas,
   getAttestationDeltas,
+  getAttestationNetDeltas,
   type AttestationComponent,
   type AttestationComponentDeltas,
   type Deltas,

@@ -1,8 +1,9 @@
 // Every signature a block carries, as sets the caller can batch-verify (one multi-pairing for the whole block).
 // Deposits are not here: an invalid deposit signature skips the deposit instead of invalidating the block.
-import { aggregatePublicKeys, type PublicKey, type SignatureSet } from "../../crypto/bls.js";
+import { aggregateValidatedPublicKeys, type PublicKey, type SignatureSet } from "../../crypto/bls.js";
 import { primitive } from "../../types/index.js";
 import type {
+  Attestation,
   AttesterSlashing,
   IndexedAttestation,
   ProposerSlashing,
@@ -12,7 +13,7 @@ import type {
 import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
 import { computeSigningRoot, getDomain } from "../util/domain.js";
 import { computeEpochAtSlot } from "../util/epoch.js";
-import { getIndexedAttestation } from "../util/attestation.js";
+import { getAttestingIndices } from "../util/attestation.js";
 
 export class InvalidPubkeyError extends Error {}
 
@@ -62,15 +63,57 @@ export function getProposerSlashingSignatureSets(cached: CachedBeaconState, slas
 }
 
 // the signature check of is_valid_indexed_attestation (FastAggregateVerify as one aggregated pubkey)
-export function getIndexedAttestationSignatureSet(cached: CachedBeaconState, indexed: IndexedAttestation): SignatureSet {
+export function getIndexedAttestationSignatureSet(
+  cached: CachedBeaconState,
+  indexed: IndexedAttestation,
+  domain?: Uint8Array,
+): SignatureSet {
   const { config: c, state } = cached;
-  const domain = getDomain(c, state, c.DOMAIN_BEACON_ATTESTER, indexed.data.target.epoch);
-  const pubkeys = indexed.attestingIndices.map((i) => pubkeyOf(cached, i));
   return {
-    pubkey: pubkeys.length === 1 ? pubkeys[0] : aggregatePublicKeys(pubkeys),
-    signingRoot: computeSigningRoot(c, c.types.AttestationData, indexed.data, domain),
+    pubkey: aggregatePubkeysOf(cached, indexed.attestingIndices),
+    signingRoot: computeSigningRoot(
+      c,
+      c.types.AttestationData,
+      indexed.data,
+      domain ?? getDomain(c, state, c.DOMAIN_BEACON_ATTESTER, indexed.data.target.epoch),
+    ),
     signature: indexed.signature,
   };
+}
+
+/**
+ * The signature set of an attestation of a block: that of get_indexed_attestation(state, attestation), with the
+ * attesters' keys aggregated in committee order (the aggregate does not depend on the order, so the indices need
+ * no sorting; their validity is the committee's).
+ */
+export function getAttestationSignatureSet(cached: CachedBeaconState, attestation: Attestation, domain?: Uint8Array): SignatureSet {
+  const { config: c, state } = cached;
+  const data = attestation.data;
+  return {
+    pubkey: aggregatePubkeysOf(cached, getAttestingIndices(cached.epochCtx, data, attestation.aggregationBits)),
+    signingRoot: computeSigningRoot(
+      c,
+      c.types.AttestationData,
+      data,
+      domain ?? getDomain(c, state, c.DOMAIN_BEACON_ATTESTER, data.target.epoch),
+    ),
+    signature: attestation.signature,
+  };
+}
+
+/** The aggregate of the validators' cached public keys. */
+function aggregatePubkeysOf(cached: CachedBeaconState, indices: ArrayLike<number>): PublicKey {
+  const validatorCount = cached.state.validators.length;
+  const cache = cached.epochCtx.pubkeyCache;
+  const pubkeys = new Array<PublicKey>(indices.length);
+  for (let k = 0; k < indices.length; k++) {
+    const index = indices[k];
+    if (index >= validatorCount) throw new Error(`validator index ${index} out of range`);
+    const pk = cache.getPubkey(index);
+    if (!pk) throw new InvalidPubkeyError(`validator ${index} has an invalid public key`);
+    pubkeys[k] = pk;
+  }
+  return aggregateValidatedPublicKeys(pubkeys);
 }
 
 export function getAttesterSlashingSignatureSets(cached: CachedBeaconState, slashing: AttesterSlashing): SignatureSet[] {
@@ -97,16 +140,34 @@ export function getBlockSignatureSets(
   signedBlock: SignedBeaconBlock,
   opts: { skipProposerSignature?: boolean } = {},
 ): SignatureSet[] {
+  return Array.from(iterateBlockSignatureSets(cached, signedBlock, opts));
+}
+
+/**
+ * getBlockSignatureSets one set at a time, so a caller can start verifying the first sets (e.g. on other threads)
+ * while the later ones, mostly attestations with ~100 keys each to aggregate, are still being built.
+ */
+export function* iterateBlockSignatureSets(
+  cached: CachedBeaconState,
+  signedBlock: SignedBeaconBlock,
+  opts: { skipProposerSignature?: boolean } = {},
+): Generator<SignatureSet> {
   const block = signedBlock.message;
   const body = block.body;
-  const sets: SignatureSet[] = [];
-  if (!opts.skipProposerSignature) sets.push(getProposerSignatureSet(cached, signedBlock));
-  sets.push(getRandaoRevealSignatureSet(cached, body.randaoReveal));
-  for (const ps of body.proposerSlashings) sets.push(...getProposerSlashingSignatureSets(cached, ps));
-  for (const as of body.attesterSlashings) sets.push(...getAttesterSlashingSignatureSets(cached, as));
+  if (!opts.skipProposerSignature) yield getProposerSignatureSet(cached, signedBlock);
+  yield getRandaoRevealSignatureSet(cached, body.randaoReveal);
+  for (const ps of body.proposerSlashings) yield* getProposerSlashingSignatureSets(cached, ps);
+  for (const as of body.attesterSlashings) yield* getAttesterSlashingSignatureSets(cached, as);
+  // One domain per target epoch (at most two in a block) instead of one fork-data hash per attestation.
+  const domains = new Map<number, Uint8Array>();
   for (const att of body.attestations) {
-    sets.push(getIndexedAttestationSignatureSet(cached, getIndexedAttestation(cached.epochCtx, att)));
+    const epoch = att.data.target.epoch;
+    let domain = domains.get(epoch);
+    if (domain === undefined) {
+      domain = getDomain(cached.config, cached.state, cached.config.DOMAIN_BEACON_ATTESTER, epoch);
+      domains.set(epoch, domain);
+    }
+    yield getAttestationSignatureSet(cached, att, domain);
   }
-  for (const exit of body.voluntaryExits) sets.push(getVoluntaryExitSignatureSet(cached, exit));
-  return sets;
+  for (const exit of body.voluntaryExits) yield getVoluntaryExitSignatureSet(cached, exit);
 }

@@ -1,5 +1,5 @@
 import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
-import { processEpoch } from "../epoch/index.js";
+import { processEpoch, type EpochProcess } from "../epoch/index.js";
 import { assert } from "../util/assert.js";
 
 // process_slot
@@ -19,9 +19,10 @@ export function processSlots(cached: CachedBeaconState, slot: number): void {
   while (cached.state.slot < slot) {
     processSlot(cached);
     const isEpochEnd = (cached.state.slot + 1) % c.SLOTS_PER_EPOCH === 0;
-    if (isEpochEnd) processEpoch(cached);
+    let ep: EpochProcess | null = null;
+    if (isEpochEnd) ep = processEpoch(cached);
     cached.state.slot = cached.state.slot + 1;
-    if (isEpochEnd) cached.epochCtx.afterProcessEpoch(cached.state);
+    if (ep !== null) cached.epochCtx.afterProcessEpoch(cached.state, ep.nextShufflingActiveIndices);
   }
 }
 

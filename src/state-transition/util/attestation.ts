@@ -18,16 +18,17 @@ export function getAttestingIndices(epochCtx: EpochContext, data: AttestationDat
   if (bits.bitLen !== committee.length) {
     throw new Error(`aggregation bits length ${bits.bitLen} != committee size ${committee.length}`);
   }
+  const bytes = bits.uint8Array;
   const out: number[] = [];
-  for (let i = 0; i < committee.length; i++) if (bits.get(i)) out.push(committee[i]);
+  for (let i = 0; i < committee.length; i++) if ((bytes[i >>> 3] >>> (i & 7)) & 1) out.push(committee[i]);
   return out;
 }
 
 // get_indexed_attestation
 export function getIndexedAttestation(epochCtx: EpochContext, attestation: Attestation): IndexedAttestation {
-  const indices = getAttestingIndices(epochCtx, attestation.data, attestation.aggregationBits);
-  indices.sort((a, b) => a - b);
-  return { attestingIndices: indices, data: attestation.data, signature: attestation.signature };
+  // sorted as numbers by the typed array's own sort (no comparator calls)
+  const indices = Uint32Array.from(getAttestingIndices(epochCtx, attestation.data, attestation.aggregationBits)).sort();
+  return { attestingIndices: Array.from(indices), data: attestation.data, signature: attestation.signature };
 }
 
 /** The structural half of is_valid_indexed_attestation: non-empty, sorted, unique, known validators. */

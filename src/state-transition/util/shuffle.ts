@@ -1,13 +1,12 @@
 // The swap-or-not shuffle (spec v0.12.3 `compute_shuffled_index`), per index and for a whole list at once.
-// Pure: no I/O, no caches; sha256 is the WASM `digest` of as-sha256.
-import { digest } from "@chainsafe/as-sha256";
+// Pure: no I/O, no caches. Every hash here is sha256(seed ++ round [++ position // 256]): a one-block message
+// starting with the seed, hashed by SeededSha256 (the seed's part of the compression is done once per shuffle).
+import { SeededSha256 } from "../../crypto/sha256.js";
 
 /** A round count, or any config that carries one (the ChainConfig / BeaconConfig). */
 export type ShuffleRounds = number | { readonly SHUFFLE_ROUND_COUNT: number };
 
 const SEED_LENGTH = 32;
-// seed ++ round (1 byte) ++ position / 256 (4 bytes little-endian)
-const SOURCE_INPUT_LENGTH = SEED_LENGTH + 1 + 4;
 
 function roundCount(rounds: ShuffleRounds): number {
   const n = typeof rounds === "number" ? rounds : rounds.SHUFFLE_ROUND_COUNT;
@@ -16,28 +15,55 @@ function roundCount(rounds: ShuffleRounds): number {
   return n;
 }
 
-function seedInput(seed: Uint8Array): Uint8Array {
-  if (seed.length !== SEED_LENGTH) throw new Error(`shuffle seed must be ${SEED_LENGTH} bytes, got ${seed.length}`);
-  const buf = new Uint8Array(SOURCE_INPUT_LENGTH);
-  buf.set(seed);
-  return buf;
+/** The two hashes of the shuffle for one seed. */
+class ShuffleHasher {
+  private readonly sha: SeededSha256;
+  private readonly out = new Int32Array(8);
+  /** hash(seed ++ round ++ position // 256) as 8 little-endian words: bit b of the hash is (source[b >> 5] >>> (b & 31)) & 1 */
+  readonly source = new Int32Array(8);
+
+  constructor(seed: Uint8Array) {
+    if (seed.length !== SEED_LENGTH) throw new Error(`shuffle seed must be ${SEED_LENGTH} bytes, got ${seed.length}`);
+    this.sha = new SeededSha256(seed);
+  }
+
+  /** bytes_to_int(hash(seed + round)[0:8]) % indexCount, exactly (the 64-bit value reduced in 16-bit steps). */
+  pivot(round: number, indexCount: number): number {
+    const out = this.out;
+    // 33-byte message: the round byte, then the padding; length 264 bits
+    this.sha.hashWords((round << 24) | 0x800000, 0, 0, 0, 0, 0, 0, 264, out);
+    const lo = bswap(out[0]);
+    const hi = bswap(out[1]);
+    let x = hi % indexCount;
+    x = (x * 0x10000) % indexCount;
+    x = (x * 0x10000) % indexCount;
+    return (x + lo) % indexCount;
+  }
+
+  /** Fills `source` with hash(seed + round + int_to_bytes(positionDiv256, 4)). */
+  computeSource(round: number, positionDiv256: number): void {
+    const p = positionDiv256;
+    const out = this.out;
+    // 37-byte message: round, the 4 position bytes little-endian, then the padding; length 296 bits
+    this.sha.hashWords(
+      (round << 24) | ((p & 0xff) << 16) | (((p >>> 8) & 0xff) << 8) | ((p >>> 16) & 0xff),
+      ((p >>> 24) << 24) | 0x800000,
+      0,
+      0,
+      0,
+      0,
+      0,
+      296,
+      out,
+    );
+    const source = this.source;
+    for (let i = 0; i < 8; i++) source[i] = bswap(out[i]);
+  }
 }
 
-/** bytes_to_int(hash(seed + round)[0:8]) % indexCount; the 64-bit value needs BigInt to reduce exactly. */
-function computePivot(buf: Uint8Array, round: number, indexCount: number): number {
-  buf[SEED_LENGTH] = round;
-  const h = digest(buf.subarray(0, SEED_LENGTH + 1));
-  const v = new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0, true);
-  return Number(v % BigInt(indexCount));
-}
-
-/** hash(seed + round + int_to_bytes(position // 256, 4)); buf[SEED_LENGTH] must already hold the round. */
-function computeSource(buf: Uint8Array, positionDiv256: number): Uint8Array {
-  buf[SEED_LENGTH + 1] = positionDiv256 & 0xff;
-  buf[SEED_LENGTH + 2] = (positionDiv256 >>> 8) & 0xff;
-  buf[SEED_LENGTH + 3] = (positionDiv256 >>> 16) & 0xff;
-  buf[SEED_LENGTH + 4] = (positionDiv256 >>> 24) & 0xff;
-  return digest(buf);
+/** The 32-bit word read with the other byte order, as an unsigned number. */
+function bswap(x: number): number {
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
 }
 
 /** The spec's compute_shuffled_index: where `index` lands after shuffling `indexCount` items with `seed`. */
@@ -51,57 +77,61 @@ export function computeShuffledIndex(
     throw new Error(`computeShuffledIndex: index ${index} out of range for count ${indexCount}`);
   }
   const roundsN = roundCount(rounds);
-  const buf = seedInput(seed);
+  const hasher = new ShuffleHasher(seed);
+  const source = hasher.source;
   for (let round = 0; round < roundsN; round++) {
-    const pivot = computePivot(buf, round, indexCount);
+    const pivot = hasher.pivot(round, indexCount);
     const flip = (pivot + indexCount - index) % indexCount;
     const position = Math.max(index, flip);
-    const source = computeSource(buf, Math.floor(position / 256));
-    const byte = source[(position % 256) >>> 3];
-    if ((byte >>> (position & 7)) & 1) index = flip;
+    hasher.computeSource(round, Math.floor(position / 256));
+    const b = position % 256;
+    if ((source[b >>> 5] >>> (b & 31)) & 1) index = flip;
   }
   return index;
 }
 
 /**
  * Apply the swap-or-not network to a whole list in place. Each round is an involution made of disjoint swaps
- * (i <-> flip(i), decided by the bit at max(i, flip)), so a round costs one pass and one hash per 256 positions
- * instead of two hashes per index.
+ * (i <-> flip(i), decided by the bit at max(i, flip)), so a round costs one pass over half the list and one hash
+ * per 256 positions instead of two hashes per index.
  *
  * Applying rounds R-1..0 ("backwards") gives out[i] = in[computeShuffledIndex(i)]; rounds 0..R-1 give the inverse.
  */
 function innerShuffleList(list: Uint32Array, seed: Uint8Array, rounds: ShuffleRounds, forwards: boolean): void {
   const roundsN = roundCount(rounds);
-  const buf = seedInput(seed);
+  const hasher = new ShuffleHasher(seed);
   const n = list.length;
   if (n <= 1 || roundsN === 0) return;
   if (n > 2 ** 32) throw new Error(`shuffle list too long: ${n}`);
 
   for (let r = 0; r < roundsN; r++) {
     const round = forwards ? r : roundsN - 1 - r;
-    const pivot = computePivot(buf, round, n);
+    const pivot = hasher.pivot(round, n);
+    // Pairs with i + j = pivot (both <= pivot), then pairs with i + j = pivot + n (both > pivot). Each segment is
+    // walked from its top so `j` is always the larger index: the one whose bit decides the swap.
+    swapSegment(list, hasher, round, pivot, pivot);
+    swapSegment(list, hasher, round, n - 1, pivot + n);
+  }
+}
 
-    // Pairs with i + j = pivot (both <= pivot), then pairs with i + j = pivot + n (both > pivot).
-    // Walk each segment from its top so `j` is always the larger index: the one whose bit decides the swap.
-    for (const [top, sum] of [
-      [pivot, pivot],
-      [n - 1, pivot + n],
-    ] as const) {
-      let source: Uint8Array | null = null;
-      let sourceBlock = -1;
-      for (let j = top; j > sum - j; j--) {
-        const block = j >>> 8;
-        if (block !== sourceBlock || source === null) {
-          source = computeSource(buf, block);
-          sourceBlock = block;
-        }
-        if ((source[(j & 0xff) >>> 3] >>> (j & 7)) & 1) {
-          const i = sum - j;
-          const tmp = list[i];
-          list[i] = list[j];
-          list[j] = tmp;
-        }
-      }
+/** Swaps list[sum - j] and list[j] where bit j of the round's source is set, for j from `top` down to sum / 2. */
+function swapSegment(list: Uint32Array, hasher: ShuffleHasher, round: number, top: number, sum: number): void {
+  const source = hasher.source;
+  const stop = Math.floor(sum / 2); // j > sum - j  <=>  j > floor(sum / 2)
+  let j = top;
+  while (j > stop) {
+    const block = Math.floor(j / 256);
+    hasher.computeSource(round, block);
+    const low = Math.max(stop + 1, block * 256);
+    for (; j >= low; j--) {
+      // branch-free conditional swap: the bits are random, a branch would be mispredicted half of the time
+      const bit = (source[(j & 0xff) >>> 5] >>> (j & 31)) & 1;
+      const i = sum - j;
+      const a = list[i];
+      const b = list[j];
+      const x = (a ^ b) & -bit;
+      list[i] = a ^ x;
+      list[j] = b ^ x;
     }
   }
 }

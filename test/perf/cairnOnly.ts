@@ -1,0 +1,226 @@
+// Cairn's own benchmarks (no Lodestar counterpart in the table): full block import with every signature checked,
+// shuffling of the whole registry, decoding a block, and fork choice with 100,000 moving votes.
+import { BlsWorkerPool } from "../../src/chain/bls/pool.js";
+import { verifySignatureSets } from "../../src/crypto/bls.js";
+import { PubkeyCache } from "../../src/state-transition/cache/pubkeyCache.js";
+import {
+  createCachedBeaconState,
+  getBlockSignatureSets,
+  iterateBlockSignatureSets,
+  processBlock,
+  processSlots,
+  stateTransition,
+  type CachedBeaconState,
+} from "../../src/state-transition/index.js";
+import { getSeed } from "../../src/state-transition/util/seed.js";
+import { unshuffleList } from "../../src/state-transition/util/shuffle.js";
+import { bytesEqual } from "../../src/state-transition/util/math.js";
+import type { SignedBeaconBlock } from "../../src/types/index.js";
+import type { LoadedFixtures } from "./files.js";
+import { benchConfig } from "./fixtures.js";
+import { measure, measureAsync, peakRssMb, summarize, toHex, type MeasureOpts, type Timing } from "./harness.js";
+
+export interface CairnOnlyResult {
+  impl: "cairn-only";
+  validators: number;
+  timings: Record<string, Timing>;
+  /** what each figure consists of, e.g. signature set counts */
+  details: Record<string, unknown>;
+  notes: string[];
+  peakRssMb: number;
+}
+
+export async function runCairnOnly(fx: LoadedFixtures, opts: MeasureOpts, log: (msg: string) => void): Promise<CairnOnlyResult> {
+  const c = benchConfig();
+  const t = c.types;
+  const timings: Record<string, Timing> = {};
+  const details: Record<string, unknown> = {};
+  const notes: string[] = [];
+  const validators = fx.meta.validators;
+
+  const pubkeyCache = new PubkeyCache();
+  const base = createCachedBeaconState(c, t.BeaconState.deserializeToViewDU(fx.blockPre), { pubkeyCache });
+  base.state.hashTreeRoot();
+  const block = t.SignedBeaconBlock.deserialize(fx.block);
+  // As in the comparison: each run starts from a copy with the caches a node's head state has.
+  const fresh = (): CachedBeaconState => {
+    const s = base.clone(true);
+    s.state.validators.getAllReadonlyValues();
+    return s;
+  };
+
+  // --- Block import with every signature checked -------------------------------------------------------------
+  // Signature sets of the block (proposer, randao, 128 attestations with their aggregated pubkeys), alone.
+  {
+    const post = fresh().clone();
+    processSlots(post, block.message.slot);
+    // The first call decompresses the signers' pubkeys into the chain's pubkey cache (done once per validator).
+    const t0 = performance.now();
+    const sets = getBlockSignatureSets(post, block);
+    details.signatureSets = sets.length;
+    details.signerCount = block.message.body.attestations.reduce((n, a) => n + a.aggregationBits.getTrueBitIndexes().length, 0) + 2;
+    details.firstSignatureSetsMs = performance.now() - t0;
+    if (!verifySignatureSets(sets)) throw new Error("the benchmark block's signatures do not verify");
+    timings.signatureSets = measure(opts, () => post, (s) => getBlockSignatureSets(s, block));
+    timings.blsVerifyMainThread = measure(opts, () => sets, (s) => verifySignatureSets(s), (ok) => check(ok));
+    log(`cairn: ${sets.length} signature sets ${timings.signatureSets.median.toFixed(1)} ms, one-thread batch verify ${timings.blsVerifyMainThread.median.toFixed(1)} ms`);
+  }
+
+  // stateTransition as is: sets, one multi-pairing on the calling thread, processBlock, state root.
+  timings.blockImportOneThread = measure(opts, fresh, (pre) => stateTransition(pre, block), (post) => checkRoot(post, block));
+  log(`cairn: block import, BLS on the main thread ${timings.blockImportOneThread.median.toFixed(1)} ms`);
+
+  // The same import with the signatures verified on the worker pool while the main thread processes the block.
+  for (const workers of [2, 1]) {
+    const pool = new BlsWorkerPool(workers);
+    try {
+      timings[`blockImportPool${workers}`] = await measureAsync(opts, fresh, (pre) => importWithPool(pre, block, pool), (post) => checkRoot(post, block));
+    } finally {
+      await pool.close();
+    }
+    log(`cairn: block import, BLS on ${workers} worker thread(s) ${timings[`blockImportPool${workers}`].median.toFixed(1)} ms`);
+  }
+
+  // --- Shuffling of the whole registry -------------------------------------------------------------------
+  {
+    const ctx = base.epochCtx;
+    const active = ctx.currentShuffling.activeIndices;
+    const seed = getSeed(c, base.state, ctx.epoch, c.DOMAIN_BEACON_ATTESTER);
+    timings.shuffling = measure(
+      opts,
+      () => active,
+      (a) => unshuffleList(a, seed, c.SHUFFLE_ROUND_COUNT),
+      (out) => {
+        for (let i = 0; i < out.length; i++) {
+          if (out[i] !== ctx.currentShuffling.shuffling[i]) throw new Error("unshuffleList differs from the epoch context's shuffling");
+        }
+      },
+    );
+    details.shuffledIndices = active.length;
+    log(`cairn: unshuffleList of ${active.length} indices ${timings.shuffling.median.toFixed(1)} ms`);
+  }
+
+  // --- Decoding a block ------------------------------------------------------------------------------------
+  timings.decodeBlock = measure(opts, () => fx.block, (b) => t.SignedBeaconBlock.deserialize(b));
+  details.blockBytes = fx.block.length;
+  log(`cairn: decode a ${fx.block.length}-byte block ${timings.decodeBlock.median.toFixed(2)} ms`);
+
+  // --- Fork choice -------------------------------------------------------------------------------------------
+  try {
+    const fc = await forkChoiceBench(validators, opts);
+    Object.assign(timings, fc.timings);
+    details.forkChoice = fc.details;
+    log(`cairn: fork choice, ${validators} votes moved ${fc.timings.forkChoiceVotes.median.toFixed(1)} ms, getHead ${fc.timings.forkChoiceHead.median.toFixed(1)} ms`);
+  } catch (e) {
+    notes.push(`fork choice: not measured (${(e as Error).message})`);
+    log(`cairn: fork choice not measured: ${(e as Error).message}`);
+  }
+
+  return { impl: "cairn-only", validators, timings, details, notes, peakRssMb: peakRssMb() };
+}
+
+/** Sets per batch sent to the pool while the rest are built (each batch is split across the workers). */
+const POOL_CHUNK = 48;
+
+/**
+ * Full import: the signature sets go to the pool as they are built, in batches, so the workers verify the first
+ * ones while the main thread aggregates the pubkeys of the next; then the main thread processes the block and
+ * checks the state root, and both must succeed.
+ */
+async function importWithPool(pre: CachedBeaconState, block: SignedBeaconBlock, pool: BlsWorkerPool): Promise<CachedBeaconState> {
+  const post = pre.clone();
+  processSlots(post, block.message.slot);
+  const batches: Promise<boolean>[] = [];
+  let chunk = [];
+  for (const set of iterateBlockSignatureSets(post, block)) {
+    chunk.push(set);
+    if (chunk.length === POOL_CHUNK) {
+      batches.push(pool.verifySignatureSets(chunk));
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) batches.push(pool.verifySignatureSets(chunk));
+  try {
+    processBlock(post, block.message, false);
+    const root = post.state.hashTreeRoot();
+    if (!bytesEqual(root, block.message.stateRoot)) throw new Error(`state root mismatch ${toHex(root)}`);
+  } finally {
+    for (const ok of await Promise.all(batches)) check(ok);
+  }
+  return post;
+}
+
+function check(ok: boolean): void {
+  if (!ok) throw new Error("signature batch did not verify");
+}
+
+function checkRoot(post: CachedBeaconState, block: SignedBeaconBlock): void {
+  if (!bytesEqual(post.state.hashTreeRoot(), block.message.stateRoot)) throw new Error("block import: wrong post-state root");
+}
+
+/**
+ * Fork choice over a chain of one block per slot, with `validators` votes. Each run, the chain grows by an epoch
+ * (untimed), then every validator attests to a block of the previous epoch (committee by committee, as
+ * attestations arrive: ~128 validators each), then the head is recomputed: every vote moves.
+ */
+async function forkChoiceBench(
+  validators: number,
+  opts: MeasureOpts,
+): Promise<{ timings: Record<string, Timing>; details: Record<string, unknown> }> {
+  const { ForkChoice } = await import("../../src/fork-choice/index.js");
+  const c = benchConfig();
+  const S = c.SLOTS_PER_EPOCH;
+  const runs = opts.warmup + opts.runs;
+  const rootOf = (slot: number) => "0x" + slot.toString(16).padStart(64, "0");
+  const genesis = { epoch: 0, root: rootOf(0) };
+  const summary = (slot: number) => ({
+    slot,
+    root: rootOf(slot),
+    parentRoot: slot === 0 ? "0x" + "ff".repeat(32) : rootOf(slot - 1),
+    stateRoot: rootOf(slot),
+    targetRoot: rootOf(slot - (slot % S)),
+    justifiedCheckpoint: genesis,
+    finalizedCheckpoint: genesis,
+  });
+  const balances = new Array<number>(validators).fill(c.MAX_EFFECTIVE_BALANCE);
+  const fc = new ForkChoice(c, { block: summary(0) }, () => balances);
+  let tip = 0;
+  const grow = (toSlot: number) => {
+    for (let slot = tip + 1; slot <= toSlot; slot++) fc.onBlock(summary(slot), slot);
+    tip = toSlot;
+  };
+  grow(S);
+  fc.getHead();
+
+  const perSlot = Math.ceil(validators / S);
+  const committeeSize = 128;
+  const votes: number[] = [];
+  const heads: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const epoch = r + 1;
+    grow((epoch + 1) * S);
+    const target = { epoch, root: rootOf(epoch * S) };
+    const t0 = performance.now();
+    for (let s = 0; s < S; s++) {
+      const slot = epoch * S + s;
+      const end = Math.min(validators, (s + 1) * perSlot);
+      for (let from = s * perSlot; from < end; from += committeeSize) {
+        const indices: number[] = [];
+        for (let v = from; v < Math.min(end, from + committeeSize); v++) indices.push(v);
+        fc.onAttestation({ attestingIndices: indices, data: { slot, beaconBlockRoot: rootOf(slot), target } });
+      }
+    }
+    const t1 = performance.now();
+    const head = fc.getHead();
+    const t2 = performance.now();
+    if (head !== rootOf(tip)) throw new Error(`fork choice head ${head}, expected the chain's tip ${rootOf(tip)}`);
+    if (r >= opts.warmup) {
+      votes.push(t1 - t0);
+      heads.push(t2 - t1);
+    }
+  }
+  return {
+    timings: { forkChoiceVotes: summarize(votes), forkChoiceHead: summarize(heads) },
+    details: { blocksAtEnd: tip + 1, votes: validators, attestationsPerRun: S * Math.ceil(perSlot / committeeSize) },
+  };
+}
