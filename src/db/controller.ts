@@ -47,14 +47,8 @@ export interface ControllerOptions {
 
 type Level = ClassicLevel<Uint8Array, Uint8Array>;
 
-interface LevelRange {
-  gt?: Uint8Array;
-  gte?: Uint8Array;
-  lt?: Uint8Array;
-  lte?: Uint8Array;
-  reverse?: boolean;
-  limit?: number;
-}
+/** What LevelDB takes: a RangeQuery with its prefix turned into bounds. */
+type LevelRange = Omit<RangeQuery, "prefix">;
 
 export class DbController {
   private closed = false;
