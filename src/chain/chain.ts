@@ -7,6 +7,7 @@
 //     -> signature sets sent to the BLS worker pool  ||  state transition without signatures (main thread)
 //     -> fork choice (block + its attestations) and head, then ONE atomic database batch
 //     -> at a new finalized checkpoint: finalized meta is in that batch; archiving and pruning run in the background
+import { EventEmitter } from "node:events";
 import type { BeaconConfig } from "../config/index.js";
 import type { BeaconDb } from "../db/index.js";
 import { ForkChoice, type BlockSummary, type CheckpointHex } from "../fork-choice/index.js";
@@ -68,7 +69,34 @@ export interface ChainMetrics {
   finalizations: number;
 }
 
+/** What the chain announces (the Beacon API's event stream and the metrics listen; listeners must not throw). */
+export interface HeadEvent {
+  slot: number;
+  block: string;
+  state: string;
+  epochTransition: boolean;
+  previousDutyDependentRoot: string;
+  currentDutyDependentRoot: string;
+}
+export interface ReorgEvent {
+  slot: number;
+  depth: number;
+  oldHeadBlock: string;
+  newHeadBlock: string;
+  oldHeadState: string;
+  newHeadState: string;
+  epoch: number;
+}
+export interface ChainEvents {
+  block: [{ slot: number; root: string }];
+  head: [HeadEvent];
+  reorg: [ReorgEvent];
+  finalized: [{ epoch: number; root: string; stateRoot: string }];
+  justified: [{ epoch: number; root: string }];
+}
+
 export class BeaconChain {
+  readonly emitter = new EventEmitter<ChainEvents>();
   readonly forkChoice: ForkChoice;
   readonly regen: QueuedStateRegenerator;
   readonly blockStates: BlockStateCache;
@@ -101,7 +129,7 @@ export class BeaconChain {
       config,
       this.blockStates,
       this.checkpointStates,
-      { getBlock: (r) => this.getBlockByRoot(r), getPersistedState: (r) => this.getPersistedState(r) },
+      { getBlock: (r) => this.getBlockByRootInternal(r), getPersistedState: (r) => this.getPersistedState(r) },
       regenStats,
       opts.maxReplayBlocks,
     );
@@ -265,6 +293,8 @@ export class BeaconChain {
     // 5. fork choice, caches, database
     const summary = this.blockSummary(post, block, root);
     const previousFinalized = this.forkChoice.getFinalizedCheckpoint();
+    const previousJustified = this.forkChoice.getJustifiedCheckpoint();
+    const headBefore = this.head;
     this.forkChoice.onBlock(summary, Math.max(this.forkChoice.getCurrentSlot(), block.slot));
     for (const att of block.body.attestations) this.onAttestation(att, post);
     this.blockStates.set(root, post);
@@ -293,10 +323,15 @@ export class BeaconChain {
     }
     this.metrics.blocksImported++;
     this.metrics.importMs.push(performance.now() - start);
+    this.emitter.emit("block", { slot: block.slot, root });
+    this.emitHeadEvents(headBefore);
+    if (justified.epoch > previousJustified.epoch) this.emitter.emit("justified", { ...justified });
 
     // 6. finality: the checkpoint is already persisted; archiving and pruning must not block import
     if (finalized.epoch > previousFinalized.epoch) {
       this.metrics.finalizations++;
+      const node = this.forkChoice.getBlock(finalized.root);
+      this.emitter.emit("finalized", { epoch: finalized.epoch, root: finalized.root, stateRoot: node?.stateRoot ?? finalized.root });
       this.background = this.background.then(() => this.onFinalized(finalized)).catch(() => undefined);
     }
 
@@ -333,9 +368,103 @@ export class BeaconChain {
       const balances = state.state.validators.getAllReadonlyValues().map((v) => (isActiveValidator(v, epoch) ? v.effectiveBalance : 0));
       this.justifiedBalances.set(key, balances);
     }
-    const previous = this.head;
     this.head = this.forkChoice.getHead();
-    if (previous !== this.head && this.forkChoice.getBlock(this.head)?.parentRoot !== previous) this.metrics.reorgs++;
+  }
+
+  /** head (and, when the old head is not an ancestor of the new one, reorg) events after the head moved. */
+  private emitHeadEvents(previous: string): void {
+    if (previous === this.head) return;
+    const c = this.config;
+    const node = this.forkChoice.getBlock(this.head);
+    if (!node) return;
+    const prevNode = this.forkChoice.getBlock(previous);
+    const epoch = computeEpochAtSlot(c, node.slot);
+    this.emitter.emit("head", {
+      slot: node.slot,
+      block: this.head,
+      state: node.stateRoot,
+      epochTransition: prevNode ? computeEpochAtSlot(c, prevNode.slot) < epoch : true,
+      previousDutyDependentRoot: this.getDependentRoot(this.head, epoch - 1),
+      currentDutyDependentRoot: this.getDependentRoot(this.head, epoch),
+    });
+    if (prevNode && !this.forkChoice.isDescendant(previous, this.head)) {
+      this.metrics.reorgs++;
+      let ancestorSlot = prevNode.slot;
+      for (let r: string | undefined = prevNode.parentRoot; r; ) {
+        const n = this.forkChoice.getBlock(r);
+        if (!n) break;
+        ancestorSlot = n.slot;
+        if (this.forkChoice.isDescendant(r, this.head)) break;
+        r = n.parentRoot;
+      }
+      this.emitter.emit("reorg", {
+        slot: node.slot,
+        depth: prevNode.slot - ancestorSlot,
+        oldHeadBlock: previous,
+        newHeadBlock: this.head,
+        oldHeadState: prevNode.stateRoot,
+        newHeadState: node.stateRoot,
+        epoch,
+      });
+    }
+  }
+
+  /**
+   * The root that duties of `epoch` depend on, seen from `root`: the block at the last slot before the epoch (for
+   * proposer duties of `epoch`, and attester duties of `epoch + 1`); the anchor before the chain's start.
+   */
+  getDependentRoot(root: string, epoch: number): string {
+    const slot = computeStartSlotAtEpoch(this.config, epoch) - 1;
+    if (slot < this.anchor.summary.slot) return this.anchor.summary.root;
+    return this.forkChoice.getAncestor(root, slot) ?? this.forkChoice.getFinalizedCheckpoint().root;
+  }
+
+  /** The wall clock reached `slot`: fork choice's on_tick (which may adopt a better justified checkpoint), then the head. */
+  onClockSlot(slot: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.queue.push(async () => {
+      if (slot <= this.forkChoice.getCurrentSlot()) return;
+      this.forkChoice.onTick(slot);
+      const previous = this.head;
+      await this.updateHead("forkChoice");
+      this.emitHeadEvents(previous);
+    });
+  }
+
+  // --- queries (API, sync) -------------------------------------------------------------------------------------
+
+  get anchorSummary(): BlockSummary {
+    return this.anchor.summary;
+  }
+
+  /** The anchor (genesis or latest finalized) state, which every other state descends from. Do not mutate. */
+  get anchorState(): CachedBeaconState {
+    return this.anchor.state;
+  }
+
+  /** A block by root, hot or finalized. */
+  getBlockByRoot(rootHex: string): Promise<SignedBeaconBlock | null> {
+    return this.getBlockByRootInternal(rootHex);
+  }
+
+  /** The canonical chain's block root at `slot` (null for a skipped slot or a slot past the head). */
+  async getCanonicalBlockRootAtSlot(slot: number): Promise<string | null> {
+    const headNode = this.forkChoice.getBlock(this.head);
+    if (!headNode || slot > headNode.slot) return null;
+    const finalizedSlot = this.forkChoice.getBlock(this.forkChoice.getFinalizedCheckpoint().root)?.slot ?? 0;
+    if (slot >= finalizedSlot) {
+      const r = this.forkChoice.getAncestor(this.head, slot);
+      if (r !== undefined) return this.forkChoice.getBlock(r)?.slot === slot ? r : null;
+    }
+    if (slot === this.anchor.summary.slot) return this.anchor.summary.root;
+    const block = await this.db.getFinalizedBlockBySlot(slot);
+    return block ? toHex(this.config.types.BeaconBlock.hashTreeRoot(block.message)) : null;
+  }
+
+  /** Whether a known block is on the canonical chain (an ancestor of the head, or finalized). */
+  async isCanonical(rootHex: string): Promise<boolean> {
+    if (this.forkChoice.hasBlock(rootHex)) return this.forkChoice.isDescendant(rootHex, this.head);
+    return (await this.db.getFinalizedSlotByRoot(fromHex(rootHex))) !== null || rootHex === this.anchor.summary.root;
   }
 
   private getJustifiedBalancesSync(cp: CheckpointHex): number[] {
@@ -344,7 +473,7 @@ export class BeaconChain {
     return balances;
   }
 
-  private async getBlockByRoot(rootHex: string): Promise<SignedBeaconBlock | null> {
+  private async getBlockByRootInternal(rootHex: string): Promise<SignedBeaconBlock | null> {
     const root = fromHex(rootHex);
     return (await this.db.getBlock(root)) ?? (await this.db.getFinalizedBlockByRoot(root));
   }
