@@ -109,6 +109,7 @@ export class BeaconChain {
   private readonly hotBlocks = new Map<string, { slot: number; parent: string }>();
   private head: string;
   private background: Promise<void> = Promise.resolve();
+  private hotStateBuffer = new Uint8Array(0);
   private closed = false;
 
   private constructor(
@@ -207,7 +208,7 @@ export class BeaconChain {
       }
     }
     const votes = await db.getForkChoiceVotes();
-    if (Array.isArray(votes)) chain.forkChoice.importLatestMessages(votes as { validatorIndex: number; epoch: number; root: string }[]);
+    if (votes) chain.forkChoice.importLatestMessages(votes);
     await chain.updateHead("restart");
     await chain.regen.getBlockState(chain.head, "restart");
     return chain;
@@ -306,7 +307,7 @@ export class BeaconChain {
     const parentSlot = this.hotBlocks.get(parent)?.slot ?? this.forkChoice.getBlock(parent)?.slot ?? 0;
     const firstOfEpoch = computeEpochAtSlot(c, parentSlot) < epoch;
     if (epoch % this.opts.hotStateEveryEpochs === 0 && firstOfEpoch) {
-      batch.putHotState(rootBytes, block.slot, post.state.serialize());
+      batch.putHotState(rootBytes, block.slot, this.serializeHotState(post));
     }
     // the votes, once an epoch: without them a restarted node's head is an arbitrary leaf until attestations arrive
     if (firstOfEpoch) batch.putForkChoiceVotes(this.forkChoice.exportLatestMessages());
@@ -340,6 +341,20 @@ export class BeaconChain {
       void this.processBlock(child, { verifySignatures }).catch(() => undefined);
     }
     return { status: "imported", root, head: this.head };
+  }
+
+  /**
+   * The state's SSZ in a buffer reused across imports (valid until the next call; imports run one at a time and
+   * await their batch). Allocating ~13 MB afresh every few epochs kept the native heap fragmented.
+   */
+  private serializeHotState(cached: CachedBeaconState): Uint8Array {
+    const state = cached.state;
+    state.commit();
+    const size = state.type.tree_serializedSize(state.node);
+    if (this.hotStateBuffer.length < size) this.hotStateBuffer = new Uint8Array(Math.ceil(size * 1.25));
+    const out = this.hotStateBuffer.subarray(0, size);
+    state.serializeToBytes({ uint8Array: out, dataView: new DataView(out.buffer, out.byteOffset, out.byteLength) }, 0);
+    return out;
   }
 
   private blockSummary(post: CachedBeaconState, block: BeaconBlock, root: string): BlockSummary {

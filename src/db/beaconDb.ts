@@ -4,15 +4,18 @@
 //   finalized       the canonical finalized chain, by slot, with a root -> slot index (served to syncing peers)
 //   cold states     finalized states every N epochs, by slot: the anchors state regeneration replays from
 //   hot states      unfinalized states persisted every M epochs, so a restart does not replay from finality
+//                   (state bytes live in files under <path>/states; LevelDB holds pointers: see stateFiles.ts)
 //   meta            schema version, network, genesis, checkpoints, head, anchor
 //
 // Every read validates what it returns: a truncated, damaged or undecodable value is a DbError CORRUPT_VALUE naming
 // the bucket and key (the caller can drop that one item), never a crash. One chain import commits its block, the
 // fork-choice meta and an optional state in one atomic batch: `db.newBatch().putBlock(..).putMeta(..).commit()`.
+import { join } from "node:path";
 import type { BeaconConfig } from "../config/index.js";
 import type { SignedBeaconBlock } from "../types/index.js";
 import { DbController, type BatchOp, type ControllerOptions, type WriteOptions } from "./controller.js";
 import { DbError, corruptMeta, corruptValue, invalidArgument } from "./errors.js";
+import { StateFiles, decodeStatePointer, encodeStatePointer } from "./stateFiles.js";
 import {
   Bucket,
   SCHEMA_VERSION,
@@ -76,6 +79,7 @@ export class BeaconDb {
   private constructor(
     readonly controller: DbController,
     readonly config: BeaconConfig,
+    readonly stateFiles: StateFiles,
   ) {}
 
   /**
@@ -85,14 +89,38 @@ export class BeaconDb {
    */
   static async open(path: string, options: BeaconDbOptions): Promise<BeaconDb> {
     const controller = await DbController.open(path, options);
-    const db = new BeaconDb(controller, options.config);
     try {
+      // inside the LevelDB directory, so its LOCK also guards the state files
+      const db = new BeaconDb(controller, options.config, await StateFiles.open(join(path, "states")));
       await db.checkOrInitMeta(options.genesisValidatorsRoot);
+      await db.sweepStateFiles();
+      return db;
     } catch (e) {
       await controller.close();
       throw e;
     }
-    return db;
+  }
+
+  /** Removes state files that no pointer references (what a crash between a file write and its batch leaves). */
+  private async sweepStateFiles(): Promise<void> {
+    const referenced = new Set<string>();
+    for (const bucket of [Bucket.coldState, Bucket.hotState]) {
+      for (const { key, value } of await this.controller.entries({ prefix: Uint8Array.of(bucket) })) {
+        try {
+          referenced.add(decodeStatePointer(value, bucket, key).name);
+        } catch {
+          // a damaged pointer reports itself when read; it references nothing here
+        }
+      }
+    }
+    await this.stateFiles.sweep(referenced);
+  }
+
+  /** Reads the state a pointer value names. */
+  async readStatePointer(value: Uint8Array, bucket: number, key: Uint8Array): Promise<Uint8Array> {
+    const bytes = await this.stateFiles.read(decodeStatePointer(value, bucket, key), bucket, key);
+    this.checkStateSize(bytes, bucket, key);
+    return bytes;
   }
 
   get path(): string {
@@ -157,16 +185,11 @@ export class BeaconDb {
     return out;
   }
 
-  async getForkChoiceVotes(): Promise<unknown> {
+  async getForkChoiceVotes(): Promise<StoredVote[] | null> {
     const key = Uint8Array.of(Bucket.forkChoiceVotes);
     const value = await this.controller.get(key);
     if (!value) return null;
-    try {
-      return JSON.parse(new TextDecoder().decode(decodeBlob(value, Bucket.forkChoiceVotes, key)));
-    } catch (e) {
-      if (e instanceof DbError) throw e;
-      throw new DbError({ code: "CORRUPT_VALUE", bucket: "forkChoiceVotes", key: "08", reason: "not JSON" }, "fork choice votes are not valid JSON");
-    }
+    return decodeVotes(decodeBlob(value, Bucket.forkChoiceVotes, key), key);
   }
 
   async *iterateBlockBytes(): AsyncGenerator<{ root: Uint8Array; bytes: Uint8Array }> {
@@ -259,9 +282,8 @@ export class BeaconDb {
 
   async getColdState(slot: number): Promise<Uint8Array | null> {
     const key = slotKey(Bucket.coldState, slot);
-    const bytes = await this.readBlob(key, Bucket.coldState);
-    if (bytes !== null) this.checkStateSize(bytes, Bucket.coldState, key);
-    return bytes;
+    const value = await this.controller.get(key);
+    return value === undefined ? null : this.readStatePointer(value, Bucket.coldState, key);
   }
 
   /** The cold state with the highest slot <= `slot`. */
@@ -272,8 +294,7 @@ export class BeaconDb {
       reverse: true,
     });
     if (!entry) return null;
-    const bytes = decodeBlob(entry.value, Bucket.coldState, entry.key);
-    this.checkStateSize(bytes, Bucket.coldState, entry.key);
+    const bytes = await this.readStatePointer(entry.value, Bucket.coldState, entry.key);
     return { slot: parseSlotKey(entry.key, Bucket.coldState), bytes };
   }
 
@@ -297,9 +318,9 @@ export class BeaconDb {
     if (value === undefined) return null;
     const slot = decodeSlotValue(value, Bucket.hotStateRoot, indexKey);
     const key = hotStateKey(slot, root);
-    const bytes = await this.readBlob(key, Bucket.hotState);
-    if (bytes === null) throw corruptValue("hotStateRoot", toHex(root), `index points to slot ${slot}, which has no state`);
-    this.checkStateSize(bytes, Bucket.hotState, key);
+    const pointer = await this.controller.get(key);
+    if (pointer === undefined) throw corruptValue("hotStateRoot", toHex(root), `index points to slot ${slot}, which has no state`);
+    const bytes = await this.readStatePointer(pointer, Bucket.hotState, key);
     return { slot, root: Uint8Array.from(root), bytes };
   }
 
@@ -308,8 +329,7 @@ export class BeaconDb {
     const entry = await this.controller.first({ prefix: Uint8Array.of(Bucket.hotState), reverse: true });
     if (!entry) return null;
     const { slot, root } = parseHotStateKey(entry.key);
-    const bytes = decodeBlob(entry.value, Bucket.hotState, entry.key);
-    this.checkStateSize(bytes, Bucket.hotState, entry.key);
+    const bytes = await this.readStatePointer(entry.value, Bucket.hotState, entry.key);
     return { slot, root, bytes };
   }
 
@@ -321,8 +341,9 @@ export class BeaconDb {
 
   /** Deletes every hot state with slot < `slot` (and its index entry) in one batch; returns how many. */
   async deleteHotStatesBefore(slot: number, options?: WriteOptions): Promise<number> {
-    const keys = await this.controller.keys({ gte: Uint8Array.of(Bucket.hotState), lt: slotKey(Bucket.hotState, slot) });
-    if (keys.length === 0) return 0;
+    const entries = await this.controller.entries({ gte: Uint8Array.of(Bucket.hotState), lt: slotKey(Bucket.hotState, slot) });
+    if (entries.length === 0) return 0;
+    const keys = entries.map((e) => e.key);
     const states = keys.map(parseHotStateKey);
     const indexKeys = states.map((s) => rootKey(Bucket.hotStateRoot, s.root));
     const indexValues = await this.controller.getMany(indexKeys);
@@ -334,6 +355,7 @@ export class BeaconDb {
       if (indexed < slot) ops.push({ type: "del", key: indexKeys[i] });
     });
     await this.controller.batch(ops, options);
+    await this.stateFiles.remove(entries.flatMap((e) => pointerName(e.value)));
     return keys.length;
   }
 
@@ -484,6 +506,7 @@ export class BeaconDb {
  */
 export class BeaconDbBatch {
   private readonly ops: BatchOp[] = [];
+  private readonly stateWrites: { op: BatchOp & { type: "put" }; kind: "cold" | "hot"; slot: number; bytes: Uint8Array }[] = [];
   private hasMeta = false;
   private state: "open" | "poisoned" | "committed" = "open";
   private poison: unknown;
@@ -519,10 +542,8 @@ export class BeaconDbBatch {
     ]);
   }
 
-  putForkChoiceVotes(votes: unknown): this {
-    return this.add(() => [
-      { type: "put", key: Uint8Array.of(Bucket.forkChoiceVotes), value: encodeBlob(new TextEncoder().encode(JSON.stringify(votes))) },
-    ]);
+  putForkChoiceVotes(votes: StoredVote[]): this {
+    return this.add(() => [{ type: "put", key: Uint8Array.of(Bucket.forkChoiceVotes), value: encodeBlob(encodeVotes(votes)) }]);
   }
 
   deleteBlockSummaries(roots: Uint8Array[]): this {
@@ -551,17 +572,18 @@ export class BeaconDbBatch {
   putColdState(slot: number, stateBytes: Uint8Array): this {
     return this.add(() => {
       this.db.checkStateBytes(stateBytes);
-      return [{ type: "put", key: slotKey(Bucket.coldState, slot), value: encodeBlob(stateBytes) }];
+      const op: BatchOp & { type: "put" } = { type: "put", key: slotKey(Bucket.coldState, slot), value: EMPTY };
+      this.stateWrites.push({ op, kind: "cold", slot, bytes: stateBytes });
+      return [op];
     });
   }
 
   putHotState(root: Uint8Array, slot: number, stateBytes: Uint8Array): this {
     return this.add(() => {
       this.db.checkStateBytes(stateBytes);
-      return [
-        { type: "put", key: hotStateKey(slot, root), value: encodeBlob(stateBytes) },
-        { type: "put", key: rootKey(Bucket.hotStateRoot, root), value: encodeSlot(slot) },
-      ];
+      const op: BatchOp & { type: "put" } = { type: "put", key: hotStateKey(slot, root), value: EMPTY };
+      this.stateWrites.push({ op, kind: "hot", slot, bytes: stateBytes });
+      return [op, { type: "put", key: rootKey(Bucket.hotStateRoot, root), value: encodeSlot(slot) }];
     });
   }
 
@@ -594,7 +616,23 @@ export class BeaconDbBatch {
       throw invalidArgument(`batch not committed: one of its ops was invalid (${reason})`);
     }
     this.state = "committed";
-    await this.db.controller.batch(this.ops, { sync: options.sync ?? this.hasMeta });
+    // state files first (durable before anything points to them), then the batch, then the files it orphaned
+    const stateKeys = this.ops.filter((op) => op.key[0] === Bucket.coldState || op.key[0] === Bucket.hotState).map((op) => op.key);
+    const previous = stateKeys.length ? await this.db.controller.getMany(stateKeys) : [];
+    const written: string[] = [];
+    try {
+      for (const w of this.stateWrites) {
+        const pointer = await this.db.stateFiles.write(w.kind, w.slot, w.bytes);
+        written.push(pointer.name);
+        w.op.value = encodeStatePointer(pointer);
+      }
+      await this.db.controller.batch(this.ops, { sync: options.sync ?? (this.hasMeta || this.stateWrites.length > 0) });
+    } catch (e) {
+      await this.db.stateFiles.remove(written);
+      throw e;
+    }
+    const kept = new Set(written);
+    await this.db.stateFiles.remove(previous.flatMap((v) => (v === undefined ? [] : pointerName(v))).filter((n) => !kept.has(n)));
   }
 
   private add(build: () => BatchOp[]): this {
@@ -609,6 +647,72 @@ export class BeaconDbBatch {
       throw e;
     }
     return this;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A fork-choice latest message as stored: validator index, target epoch, block root (0x hex). */
+export interface StoredVote {
+  validatorIndex: number;
+  epoch: number;
+  root: string;
+}
+
+// Votes in binary, roots deduplicated: u32 rootCount ‖ roots(32 each) ‖ u32 n ‖ n × (u32 index ‖ u32 epoch ‖ u32 rootIdx).
+// 12 bytes a validator (JSON took ~100: 10 MB an epoch at 100,000 validators, copied through LevelDB each time).
+function encodeVotes(votes: StoredVote[]): Uint8Array {
+  const rootIdx = new Map<string, number>();
+  for (const v of votes) if (!rootIdx.has(v.root)) rootIdx.set(v.root, rootIdx.size);
+  const out = new Uint8Array(4 + rootIdx.size * 32 + 4 + votes.length * 12);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, rootIdx.size);
+  let o = 4;
+  for (const r of rootIdx.keys()) {
+    if (!/^0x[0-9a-f]{64}$/.test(r)) throw invalidArgument(`vote root ${JSON.stringify(r)} is not 0x + 64 lowercase hex`);
+    out.set(Buffer.from(r.slice(2), "hex"), o);
+    o += 32;
+  }
+  view.setUint32(o, votes.length);
+  o += 4;
+  for (const v of votes) {
+    if (!Number.isInteger(v.validatorIndex) || v.validatorIndex < 0 || v.validatorIndex >= 2 ** 32) throw invalidArgument(`bad validator index ${v.validatorIndex}`);
+    if (!Number.isInteger(v.epoch) || v.epoch < 0 || v.epoch >= 2 ** 32) throw invalidArgument(`bad vote epoch ${v.epoch}`);
+    view.setUint32(o, v.validatorIndex);
+    view.setUint32(o + 4, v.epoch);
+    view.setUint32(o + 8, rootIdx.get(v.root)!);
+    o += 12;
+  }
+  return out;
+}
+
+function decodeVotes(bytes: Uint8Array, key: Uint8Array): StoredVote[] {
+  const bad = (reason: string) => corruptValue("forkChoiceVotes", toHex(key), reason);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 8) throw bad(`${bytes.length} bytes is too short`);
+  const rootCount = view.getUint32(0);
+  if (8 + rootCount * 32 > bytes.length) throw bad(`${rootCount} roots do not fit in ${bytes.length} bytes`);
+  const roots: string[] = [];
+  for (let i = 0; i < rootCount; i++) roots.push(toHex(bytes.subarray(4 + i * 32, 36 + i * 32)));
+  let o = 4 + rootCount * 32;
+  const n = view.getUint32(o);
+  o += 4;
+  if (o + n * 12 !== bytes.length) throw bad(`${n} votes do not match ${bytes.length} bytes`);
+  const votes: StoredVote[] = new Array(n);
+  for (let i = 0; i < n; i++, o += 12) {
+    const r = view.getUint32(o + 8);
+    if (r >= rootCount) throw bad(`vote ${i} names root ${r} of ${rootCount}`);
+    votes[i] = { validatorIndex: view.getUint32(o), epoch: view.getUint32(o + 4), root: roots[r] };
+  }
+  return votes;
+}
+
+/** The file a stored pointer names ([] for a damaged pointer: nothing to remove). */
+function pointerName(value: Uint8Array): string[] {
+  try {
+    return [decodeStatePointer(value, Bucket.hotState, EMPTY).name];
+  } catch {
+    return [];
   }
 }
 

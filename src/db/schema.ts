@@ -6,10 +6,11 @@
 //     (a little-endian or decimal key would put slot 256 before slot 2, and 2^32 before 1).
 //
 // Value encodings:
-//   - blocks and states are stored as a "blob": 1 format byte, a 4-byte big-endian CRC-32 of the payload, then the
+//   - blocks are stored as a "blob": 1 format byte, a 4-byte big-endian CRC-32 of the payload, then the
 //     raw SSZ bytes. The checksum turns a truncated or damaged value into a clear CORRUPT_VALUE error on read,
 //     without deserializing a multi-megabyte state (a truncated SSZ list can still decode as a different, valid
 //     value). The payload is returned as a zero-copy view.
+//   - states are files beside LevelDB; their keys hold a pointer (format 0x02 ‖ CRC-32 ‖ length ‖ file name);
 //   - index values (root -> slot) are the 8-byte big-endian slot;
 //   - meta values have a fixed layout per key (see META below) and are length-checked on read.
 //
@@ -19,7 +20,7 @@ import type { Checkpoint } from "../types/index.js";
 import { DbError, corruptMeta, corruptValue, invalidArgument } from "./errors.js";
 
 /** Version of this layout; stored under the meta key `schemaVersion` when a database is created. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** One-byte key prefixes. A bucket never changes its byte: retire a byte instead of reusing it. */
 export const Bucket = {
@@ -31,9 +32,9 @@ export const Bucket = {
   finalizedBlock: 0x02,
   /** 0x03 ‖ blockRoot(32) -> slot(8 BE). Index from a finalized block's root to its slot in `finalizedBlock`. */
   finalizedBlockRoot: 0x03,
-  /** 0x04 ‖ slot(8 BE) -> blob(BeaconState). Finalized states, one every N epochs (the regen anchors). */
+  /** 0x04 ‖ slot(8 BE) -> state pointer (stateFiles.ts) to the BeaconState's file. Finalized states, one every N epochs (the regen anchors). */
   coldState: 0x04,
-  /** 0x05 ‖ slot(8 BE) ‖ root(32) -> blob(BeaconState). Hot states persisted for fast restarts; slot first so the
+  /** 0x05 ‖ slot(8 BE) ‖ root(32) -> state pointer to the BeaconState's file. Hot states persisted for fast restarts; slot first so the
    *  latest is one reverse seek and pruning is one range. The root is the caller's (state root or block root). */
   hotState: 0x05,
   /** 0x06 ‖ root(32) -> slot(8 BE). Index from a hot state's root to its slot in `hotState`. */
@@ -170,7 +171,7 @@ export function decodeSlotValue(value: Uint8Array, bucket: number, key: Uint8Arr
 export const BLOB_FORMAT_SSZ_CRC32 = 0x01;
 export const BLOB_HEADER_LENGTH = 5;
 
-const crc32: (data: Uint8Array) => number =
+export const crc32: (data: Uint8Array) => number =
   typeof zlibCrc32 === "function" ? (data) => zlibCrc32(data) : crc32Js; // node:zlib has crc32 from 20.15
 
 let crcTable: Uint32Array | undefined;
