@@ -25,6 +25,7 @@ import { isActiveValidator } from "../state-transition/util/validator.js";
 import type { Attestation, BeaconBlock, SignedBeaconBlock } from "../types/index.js";
 import type { BlsVerifier } from "./bls/interface.js";
 import { BlockError } from "./errors.js";
+import { getFullGc } from "./gc.js";
 import { JobQueue, QueueFullError } from "./jobQueue.js";
 import { PendingBlocks } from "./pendingBlocks.js";
 import { QueuedStateRegenerator, type RegenCaller } from "./regen/queued.js";
@@ -44,6 +45,8 @@ export interface ChainOptions {
   importQueueLength: number;
   maxReplayBlocks: number;
   forkChoicePruneThreshold: number;
+  /** run a full GC after the first block of every epoch (see gc.ts) */
+  gcEveryEpoch: boolean;
 }
 
 export function defaultChainOptions(config: BeaconConfig): ChainOptions {
@@ -57,6 +60,7 @@ export function defaultChainOptions(config: BeaconConfig): ChainOptions {
     importQueueLength: 1024,
     maxReplayBlocks: config.SLOTS_PER_EPOCH * 4,
     forkChoicePruneThreshold: 0,
+    gcEveryEpoch: true,
   };
 }
 
@@ -67,6 +71,8 @@ export interface ChainMetrics {
   importMs: number[];
   reorgs: number;
   finalizations: number;
+  /** durations of the once-an-epoch full GCs */
+  gcMs: number[];
 }
 
 /** What the chain announces (the Beacon API's event stream and the metrics listen; listeners must not throw). */
@@ -102,7 +108,7 @@ export class BeaconChain {
   readonly blockStates: BlockStateCache;
   readonly checkpointStates: CheckpointStateCache;
   readonly pending: PendingBlocks;
-  readonly metrics: ChainMetrics = { blocksImported: 0, importMs: [], reorgs: 0, finalizations: 0 };
+  readonly metrics: ChainMetrics = { blocksImported: 0, importMs: [], reorgs: 0, finalizations: 0, gcMs: [] };
   private readonly queue: JobQueue;
   private readonly justifiedBalances = new Map<string, number[]>();
   /** unfinalized blocks known to this chain: root -> slot and parent, for archiving at finality */
@@ -324,6 +330,11 @@ export class BeaconChain {
     }
     this.metrics.blocksImported++;
     this.metrics.importMs.push(performance.now() - start);
+    if (firstOfEpoch && this.opts.gcEveryEpoch) {
+      const gcStart = performance.now();
+      getFullGc()?.();
+      this.metrics.gcMs.push(performance.now() - gcStart);
+    }
     this.emitter.emit("block", { slot: block.slot, root });
     this.emitHeadEvents(headBefore);
     if (justified.epoch > previousJustified.epoch) this.emitter.emit("justified", { ...justified });

@@ -49,6 +49,8 @@ export interface HarnessResult {
   restartBlocksReplayed: number | null;
   headChecks: number;
   reorgs: number;
+  /** median duration of the chain's once-an-epoch full GC (part of the import times above) */
+  gcMsMedian: number;
 }
 
 function quantile(xs: number[], q: number): number {
@@ -178,6 +180,7 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
       restartBlocksReplayed,
       headChecks,
       reorgs: chain.metrics.reorgs,
+      gcMsMedian: Number(quantile(chain.metrics.gcMs, 0.5).toFixed(1)),
     };
   } finally {
     await chain.close();
