@@ -17,6 +17,8 @@ import {
   processBlock,
   type CachedBeaconState,
   PubkeyCache,
+  ShufflingCache,
+  EpochContext,
 } from "../state-transition/index.js";
 import { getIndexedAttestation } from "../state-transition/util/attestation.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
@@ -125,6 +127,8 @@ export class BeaconChain {
     readonly opts: ChainOptions,
     private anchor: { summary: BlockSummary; state: CachedBeaconState },
     private readonly pubkeyCache: PubkeyCache,
+    /** one per chain: shufflings by (epoch, decision root), shared by every state */
+    readonly shufflingCache: ShufflingCache,
     readonly regenStats: RegenStats,
   ) {
     this.blockStates = new BlockStateCache(opts.blockStateCacheSize);
@@ -183,7 +187,10 @@ export class BeaconChain {
       .putMeta("justifiedCheckpoint", checkpoint)
       .putMeta("headRoot", rootBytes)
       .commit();
-    return new BeaconChain(config, db, bls, { ...defaultChainOptions(config), ...opts }, { summary, state: anchorState }, anchorState.epochCtx.pubkeyCache, { blocksReplayed: 0 });
+    // the chain's states share one shuffling cache: rebuild the anchor's epoch context on it
+    const shufflingCache = new ShufflingCache();
+    anchorState.epochCtx = EpochContext.createFromState(config, state, anchorState.epochCtx.pubkeyCache, shufflingCache);
+    return new BeaconChain(config, db, bls, { ...defaultChainOptions(config), ...opts }, { summary, state: anchorState }, anchorState.epochCtx.pubkeyCache, shufflingCache, { blocksReplayed: 0 });
   }
 
   /**
@@ -196,12 +203,13 @@ export class BeaconChain {
     const anchorBytes = await db.getColdState(anchorMetaValue.slot);
     if (!anchorBytes) throw new Error(`database at ${db.path} lacks its anchor state (slot ${anchorMetaValue.slot})`);
     const pubkeyCache = new PubkeyCache();
-    const anchorState = createCachedBeaconState(config, config.types.BeaconState.deserializeToViewDU(anchorBytes), { pubkeyCache });
+    const shufflingCache = new ShufflingCache();
+    const anchorState = createCachedBeaconState(config, config.types.BeaconState.deserializeToViewDU(anchorBytes), { pubkeyCache, shufflingCache });
     const summaries = (await db.getBlockSummaries()) as BlockSummary[];
     const anchorRoot = toHex(anchorMetaValue.blockRoot);
     const anchorSummary = summaries.find((s) => s.root === anchorRoot);
     if (!anchorSummary) throw new Error(`database at ${db.path} lacks the anchor block summary ${anchorRoot}`);
-    const chain = new BeaconChain(config, db, bls, { ...defaultChainOptions(config), ...opts }, { summary: anchorSummary, state: anchorState }, pubkeyCache, { blocksReplayed: 0 });
+    const chain = new BeaconChain(config, db, bls, { ...defaultChainOptions(config), ...opts }, { summary: anchorSummary, state: anchorState }, pubkeyCache, shufflingCache, { blocksReplayed: 0 });
     summaries.sort((a, b) => a.slot - b.slot);
     const maxSlot = summaries.length ? summaries[summaries.length - 1].slot : anchorSummary.slot;
     for (const s of summaries) {
@@ -509,7 +517,7 @@ export class BeaconChain {
     const hot = await this.db.getHotState(fromHex(rootHex));
     if (!hot) return null;
     const view = this.config.types.BeaconState.deserializeToViewDU(hot.bytes);
-    return createCachedBeaconState(this.config, view, { pubkeyCache: this.pubkeyCache });
+    return createCachedBeaconState(this.config, view, { pubkeyCache: this.pubkeyCache, shufflingCache: this.shufflingCache });
   }
 
   /**

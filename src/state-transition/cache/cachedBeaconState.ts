@@ -2,6 +2,7 @@ import type { BeaconConfig } from "../../config/index.js";
 import type { BeaconStateView } from "../../types/index.js";
 import { EpochContext } from "./epochContext.js";
 import { PubkeyCache } from "./pubkeyCache.js";
+import { ShufflingCache } from "./shufflingCache.js";
 
 /** A tree-backed state together with the caches derived from it. Every transition function takes one. */
 export interface CachedBeaconState {
@@ -34,9 +35,9 @@ class CachedBeaconStateImpl implements CachedBeaconState {
 export function createCachedBeaconState(
   config: BeaconConfig,
   state: BeaconStateView,
-  opts: { pubkeyCache?: PubkeyCache } = {},
+  opts: { pubkeyCache?: PubkeyCache; shufflingCache?: ShufflingCache } = {},
 ): CachedBeaconState {
-  return new CachedBeaconStateImpl(config, state, EpochContext.createFromState(config, state, opts.pubkeyCache));
+  return new CachedBeaconStateImpl(config, state, EpochContext.createFromState(config, state, opts.pubkeyCache, opts.shufflingCache ?? null));
 }
 
-export { EpochContext, PubkeyCache };
+export { EpochContext, PubkeyCache, ShufflingCache };

@@ -9,6 +9,7 @@ import { computeShuffledIndex } from "../util/shuffle.js";
 import { getChurnLimit } from "../util/validator.js";
 import { computeEpochShuffling, getActiveValidatorIndicesFromState, type EpochShuffling } from "./epochShuffling.js";
 import { PubkeyCache } from "./pubkeyCache.js";
+import type { ShufflingCache } from "./shufflingCache.js";
 
 /**
  * Everything derivable from a state that the transition needs more than once per epoch: the three shufflings
@@ -29,20 +30,28 @@ export class EpochContext {
     /** highest exit epoch of any validator (or -1), and how many validators exit in it */
     public exitQueueEpoch: number,
     public exitQueueChurn: number,
+    /** shared across the chain's states when given */
+    readonly shufflingCache: ShufflingCache | null = null,
   ) {}
 
-  static createFromState(config: BeaconConfig, state: BeaconStateView, pubkeyCache = new PubkeyCache()): EpochContext {
+  static createFromState(
+    config: BeaconConfig,
+    state: BeaconStateView,
+    pubkeyCache = new PubkeyCache(),
+    shufflingCache: ShufflingCache | null = null,
+  ): EpochContext {
     // bulk reads (getAllReadonlyValues) see only committed nodes
     state.commit();
     pubkeyCache.syncWith(state);
     const epoch = computeEpochAtSlot(config, state.slot);
     const previousEpoch = epoch === GENESIS_EPOCH ? GENESIS_EPOCH : epoch - 1;
-    const current = computeEpochShuffling(config, state, getActiveValidatorIndicesFromState(state, epoch), epoch);
-    const previous =
-      previousEpoch === epoch
-        ? current
-        : computeEpochShuffling(config, state, getActiveValidatorIndicesFromState(state, previousEpoch), previousEpoch);
-    const next = computeEpochShuffling(config, state, getActiveValidatorIndicesFromState(state, epoch + 1), epoch + 1);
+    const shuffle = (e: number) =>
+      shufflingCache
+        ? shufflingCache.getOrCompute(config, state, e)
+        : computeEpochShuffling(config, state, getActiveValidatorIndicesFromState(state, e), e);
+    const current = shuffle(epoch);
+    const previous = previousEpoch === epoch ? current : shuffle(previousEpoch);
+    const next = shuffle(epoch + 1);
 
     let exitQueueEpoch = -1;
     let exitQueueChurn = 0;
@@ -65,6 +74,7 @@ export class EpochContext {
       getChurnLimit(config, current.activeIndices.length),
       exitQueueEpoch,
       exitQueueChurn,
+      shufflingCache,
     );
     ctx.proposers = ctx.computeProposers(state);
     return ctx;
@@ -82,6 +92,7 @@ export class EpochContext {
       this.churnLimit,
       this.exitQueueEpoch,
       this.exitQueueChurn,
+      this.shufflingCache,
     );
   }
 
@@ -95,12 +106,9 @@ export class EpochContext {
     this.epoch = epoch;
     this.previousShuffling = this.currentShuffling;
     this.currentShuffling = this.nextShuffling;
-    this.nextShuffling = computeEpochShuffling(
-      this.config,
-      state,
-      nextActiveIndices ?? getActiveValidatorIndicesFromState(state, epoch + 1),
-      epoch + 1,
-    );
+    this.nextShuffling = this.shufflingCache
+      ? this.shufflingCache.getOrCompute(this.config, state, epoch + 1, nextActiveIndices ?? undefined)
+      : computeEpochShuffling(this.config, state, nextActiveIndices ?? getActiveValidatorIndicesFromState(state, epoch + 1), epoch + 1);
     this.proposers = this.computeProposers(state);
     this.churnLimit = getChurnLimit(this.config, this.currentShuffling.activeIndices.length);
   }
