@@ -9,6 +9,21 @@ export const BASE_REWARDS_PER_EPOCH = 4;
 export const DEPOSIT_CONTRACT_TREE_DEPTH = 32;
 export const JUSTIFICATION_BITS_LENGTH = 4;
 
+// p2p-interface.md "Configuration" (the same for every network in v0.12.3 / v1.0)
+export const GOSSIP_MAX_SIZE = 2 ** 20;
+export const MAX_REQUEST_BLOCKS = 2 ** 10;
+export const MAX_CHUNK_SIZE = 2 ** 20;
+export const TTFB_TIMEOUT_MS = 5_000;
+export const RESP_TIMEOUT_MS = 10_000;
+export const ATTESTATION_PROPAGATION_SLOT_RANGE = 32;
+export const MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS = 500;
+export const ATTESTATION_SUBNET_COUNT = 64;
+export const EPOCHS_PER_RANDOM_SUBNET_SUBSCRIPTION = 256;
+export const RANDOM_SUBNETS_PER_VALIDATOR = 1;
+/** v1.0 message ids: SHA-256 over this domain and the (de)compressed payload, first 20 bytes */
+export const MESSAGE_DOMAIN_INVALID_SNAPPY = Uint8Array.of(0, 0, 0, 0);
+export const MESSAGE_DOMAIN_VALID_SNAPPY = Uint8Array.of(1, 0, 0, 0);
+
 /** Every key of a phase 0 config file (spec v0.12.3 `configs/*\/phase0.yaml`). */
 export interface ChainConfig {
   CONFIG_NAME: string;

@@ -12,7 +12,7 @@ import {
   VectorCompositeType,
   type ValueOf,
 } from "@chainsafe/ssz";
-import { DEPOSIT_CONTRACT_TREE_DEPTH, JUSTIFICATION_BITS_LENGTH, type ChainConfig } from "../params/index.js";
+import { ATTESTATION_SUBNET_COUNT, DEPOSIT_CONTRACT_TREE_DEPTH, JUSTIFICATION_BITS_LENGTH, MAX_REQUEST_BLOCKS, type ChainConfig } from "../params/index.js";
 import * as p from "./primitive.js";
 
 export function createPhase0Types(c: ChainConfig) {
@@ -173,7 +173,37 @@ export function createPhase0Types(c: ChainConfig) {
     { typeName: "BeaconState", jsonCase: "snake" },
   );
 
+  // p2p-interface.md: the networking containers (MetaData, Status, ... as the spec names them)
+  const Status = new ContainerType(
+    { forkDigest: p.ForkDigest, finalizedRoot: p.Root, finalizedEpoch: p.Epoch, headRoot: p.Root, headSlot: p.Slot },
+    { typeName: "Status", jsonCase: "snake" },
+  );
+  const Goodbye = p.UintBn64;
+  const Ping = p.UintBn64;
+  const Metadata = new ContainerType(
+    { seqNumber: p.UintBn64, attnets: new BitVectorType(ATTESTATION_SUBNET_COUNT) },
+    { typeName: "MetaData", jsonCase: "snake" },
+  );
+  const BeaconBlocksByRangeRequest = new ContainerType(
+    { startSlot: p.Slot, count: p.UintNum64, step: p.UintNum64 },
+    { typeName: "BeaconBlocksByRangeRequest", jsonCase: "snake" },
+  );
+  const BeaconBlocksByRootRequest = new ListCompositeType(p.Root, MAX_REQUEST_BLOCKS);
+  const ENRForkID = new ContainerType(
+    { forkDigest: p.ForkDigest, nextForkVersion: p.Version, nextForkEpoch: p.Epoch },
+    { typeName: "ENRForkID", jsonCase: "snake" },
+  );
+  const AttestationSubnets = new BitVectorType(ATTESTATION_SUBNET_COUNT);
+
   return {
+    Status,
+    Goodbye,
+    Ping,
+    Metadata,
+    BeaconBlocksByRangeRequest,
+    BeaconBlocksByRootRequest,
+    ENRForkID,
+    AttestationSubnets,
     Fork,
     ForkData,
     Checkpoint,
@@ -231,5 +261,9 @@ export type SignedVoluntaryExit = ValueOf<T["SignedVoluntaryExit"]>;
 export type Fork = ValueOf<T["Fork"]>;
 export type AggregateAndProof = ValueOf<T["AggregateAndProof"]>;
 export type SignedAggregateAndProof = ValueOf<T["SignedAggregateAndProof"]>;
+export type Status = ValueOf<T["Status"]>;
+export type Metadata = ValueOf<T["Metadata"]>;
+export type BeaconBlocksByRangeRequest = ValueOf<T["BeaconBlocksByRangeRequest"]>;
+export type ENRForkID = ValueOf<T["ENRForkID"]>;
 export type BeaconStateView = ReturnType<T["BeaconState"]["defaultViewDU"]>;
 export type ValidatorView = ReturnType<T["Validator"]["defaultViewDU"]>;
