@@ -111,21 +111,7 @@ export class ChainQuery {
 
   /** Every block fork choice holds (the finalized block and its descendants). */
   forkChoiceBlocks(): BlockSummary[] {
-    try {
-      const fc = this.chain.forkChoice;
-      const out: BlockSummary[] = [];
-      for (const root of fc.toSpecStore().blocks.keys()) {
-        const node = fc.getBlock(root);
-        if (node) out.push(node);
-      }
-      return out;
-    } catch {
-      // before the first head update the justified balances that toSpecStore reads are not prepared yet
-      const out: BlockSummary[] = [this.chain.anchorSummary];
-      const head = this.chain.forkChoice.getBlock(this.chain.headRoot);
-      if (head && head.root !== this.chain.anchorSummary.root) out.push(head);
-      return out;
-    }
+    return [...this.chain.forkChoice.getNodes()];
   }
 
   async getState(id: ChainObjectId): Promise<StateResult | null> {

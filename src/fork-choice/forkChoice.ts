@@ -114,6 +114,10 @@ export class ForkChoice {
     const index = this.votes.nextIndices[validatorIndex];
     return { epoch, root: index === NONE ? undefined : this.protoArray.nodes[index].root };
   }
+  /** Every block fork choice holds (the finalized block and its descendants, plus what is not yet pruned), parents first. */
+  getNodes(): readonly Readonly<ProtoNode>[] {
+    return this.protoArray.nodes;
+  }
   /** Blocks in the proto-array (the finalized block and everything after it, plus what is not yet pruned). */
   get nodeCount(): number {
     return this.protoArray.length;
