@@ -11,7 +11,7 @@ import { computeSigningRoot, getDomain } from "../../src/state-transition/util/d
 import { primitive, type BeaconBlock, type SignedBeaconBlock } from "../../src/types/index.js";
 
 /** An empty block at `slot` on `pre`, signed by its proposer (interop keys), with the correct state root. */
-export function makeSignedEmptyBlock(pre: CachedBeaconState, slot: number): SignedBeaconBlock {
+export function makeSignedEmptyBlock(pre: CachedBeaconState, slot: number, opts: { graffiti?: Uint8Array } = {}): SignedBeaconBlock {
   const c: BeaconConfig = pre.config;
   const cached = pre.clone();
   processSlots(cached, slot);
@@ -21,6 +21,7 @@ export function makeSignedEmptyBlock(pre: CachedBeaconState, slot: number): Sign
   const epoch = epochCtx.epoch;
   const randaoReveal = sign(sk, computeSigningRoot(c, primitive.Epoch, epoch, getDomain(c, state, c.DOMAIN_RANDAO, epoch)));
   const body = { ...c.types.BeaconBlockBody.defaultValue(), randaoReveal, eth1Data: state.eth1Data.toValue() };
+  if (opts.graffiti) body.graffiti = opts.graffiti;
   const block: BeaconBlock = {
     slot,
     proposerIndex,

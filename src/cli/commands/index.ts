@@ -20,6 +20,21 @@ export const commands: readonly CommandEntry[] = [
     summary: "generate and import a signed chain without a wall clock (fork choice, store, regen); print JSON",
     load: async () => (await import("./harness.js")).command,
   },
+  {
+    name: "account",
+    summary: "validator keys: import EIP-2335 keystores into a datadir, list them, derive new ones from a mnemonic",
+    load: async () => (await import("./account.js")).command,
+  },
+  {
+    name: "slashing-protection",
+    summary: "import/export EIP-3076 interchange files; check and record a block or attestation before signing",
+    load: async () => (await import("./slashingProtection.js")).command,
+  },
+  {
+    name: "validator",
+    summary: "the validator client: perform duties through any phase 0 beacon node's standard Beacon API",
+    load: async () => (await import("./validator.js")).command,
+  },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {
