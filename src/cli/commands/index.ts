@@ -11,6 +11,16 @@ export interface CommandEntry {
 
 export const commands: readonly CommandEntry[] = [
   {
+    name: "dev",
+    summary: "run a local chain: interop genesis, a beacon node and a validator client over REST, on the wall clock",
+    load: async () => (await import("./dev.js")).command,
+  },
+  {
+    name: "beacon",
+    summary: "run a beacon node: database, chain, Beacon REST API and metrics",
+    load: async () => (await import("./beacon.js")).command,
+  },
+  {
     name: "transition",
     summary: "apply blocks and/or empty slots to an SSZ state; print the post-state root",
     load: async () => (await import("./transition.js")).command,

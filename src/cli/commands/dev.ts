@@ -1,0 +1,153 @@
+// cairn dev: a local chain in one command. Interop genesis, a beacon node, and the validator client talking to it
+// over the REST API (same process, real HTTP), on the real wall clock; one status line per epoch.
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createBeaconConfig, type BeaconConfig } from "../../config/index.js";
+import { interopSecretKeyBytes } from "../../crypto/interop.js";
+import { BeaconNode, type NodeStatus } from "../../node/node.js";
+import { createInteropGenesisState } from "../../state-transition/index.js";
+import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
+import { createLogger } from "../../util/logger.js";
+import { createValidatorMetrics } from "../../validator/metrics.js";
+import { SlashingProtection } from "../../validator/slashingProtection/index.js";
+import { Validator } from "../../validator/validator.js";
+import { CliError, EXIT_ERROR, EXIT_OK, loadBeaconConfig, parseCommandArgs, parseUintArg, type Command, type Io } from "../common.js";
+import { parseLogLevel, parsePort, waitForShutdownSignal } from "./beacon.js";
+
+const NAME = "dev";
+
+const help = `Usage: cairn dev [--validators <N>] [--config <minimal|mainnet|FILE.yaml>] [--seconds-per-slot <S>]
+                 [--until-epoch <N>] [--genesis-time <T>] [--datadir <DIR>]
+                 [--rest.port <P>] [--metrics.port <P>] [--log-level <L>]
+
+Starts a local chain: an interop genesis with N validators (the deterministic interop keys), a beacon
+node, and a validator client for all N keys that talks to the node through its REST API. Runs on the
+wall clock and prints one line per epoch (head slot, justified and finalized epochs, participation).
+
+Options:
+  --validators <N>          validators in the genesis state (default 64)
+  --config <C>              minimal (default), mainnet, or a config YAML file
+  --seconds-per-slot <S>    override the config's SECONDS_PER_SLOT (default 2 for minimal)
+  --until-epoch <N>         stop at the start of epoch N; exit 0 if epoch N-2 (or later) is finalized, else 1
+  --genesis-time <T>        Unix seconds (default: a few seconds from now)
+  --datadir <DIR>           where the node and validator keep their data (default: a new temporary directory)
+  --rest.port <P>           REST API port on 127.0.0.1 (default 5052; 0 picks a free port)
+  --metrics.port <P>        Prometheus metrics port on 127.0.0.1 (default 5054; 0 picks a free port)
+  --log-level <L>           error, warn (default), info or debug
+`;
+
+function statusLine(config: BeaconConfig, s: NodeStatus): string {
+  const epoch = computeEpochAtSlot(config, Math.max(0, s.clockSlot));
+  const p = s.previousEpochParticipation;
+  return (
+    `epoch ${String(epoch).padStart(3)}  slot ${String(s.clockSlot).padStart(5)}  head ${String(s.headSlot).padStart(5)}  ` +
+    `justified ${String(s.justifiedEpoch).padStart(3)}  finalized ${String(s.finalizedEpoch).padStart(3)}  ` +
+    `participation ${p === null ? "  -" : `${Math.round(p * 100)}%`.padStart(4)}\n`
+  );
+}
+
+async function run(args: string[], io: Io): Promise<number> {
+  const { values: v } = parseCommandArgs(NAME, {
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      validators: { type: "string" },
+      config: { type: "string" },
+      "seconds-per-slot": { type: "string" },
+      "until-epoch": { type: "string" },
+      "genesis-time": { type: "string" },
+      datadir: { type: "string" },
+      "rest.port": { type: "string" },
+      "metrics.port": { type: "string" },
+      "log-level": { type: "string" },
+    },
+  });
+  const base = loadBeaconConfig(v.config ?? "minimal", (m) => io.stderr(`warning: ${m}\n`));
+  const validators = v.validators === undefined ? 64 : parseUintArg("--validators", v.validators);
+  if (validators < base.SLOTS_PER_EPOCH) throw new CliError(`--validators: at least SLOTS_PER_EPOCH (${base.SLOTS_PER_EPOCH}) are needed`);
+  let secondsPerSlot = base.CONFIG_NAME === "minimal" ? 2 : base.SECONDS_PER_SLOT;
+  if (v["seconds-per-slot"] !== undefined) secondsPerSlot = parseUintArg("--seconds-per-slot", v["seconds-per-slot"]);
+  if (secondsPerSlot < 1) throw new CliError("--seconds-per-slot: at least 1");
+  const config = createBeaconConfig({ ...base, SECONDS_PER_SLOT: secondsPerSlot });
+  const untilEpoch = v["until-epoch"] === undefined ? null : parseUintArg("--until-epoch", v["until-epoch"]);
+  const genesisTime = v["genesis-time"] !== undefined ? parseUintArg("--genesis-time", v["genesis-time"]) : Math.floor(Date.now() / 1000) + 3;
+  const datadir = v.datadir ?? mkdtempSync(join(tmpdir(), "cairn-dev-"));
+  mkdirSync(datadir, { recursive: true });
+  const logger = createLogger(parseLogLevel(v["log-level"] ?? "warn"));
+
+  const genesis = createInteropGenesisState(config, validators, genesisTime);
+  io.stdout(
+    `cairn dev: ${validators} validators, ${config.CONFIG_NAME} config, ${secondsPerSlot} s slots, genesis ${new Date(genesisTime * 1000).toISOString()}, datadir ${datadir}\n`,
+  );
+  const shutdown = waitForShutdownSignal(logger);
+  let node: BeaconNode;
+  try {
+    node = await BeaconNode.start({
+      config,
+      datadir: join(datadir, "beacon"),
+      genesisState: genesis.serialize(),
+      rest: { address: "127.0.0.1", port: parsePort("--rest.port", v["rest.port"], 5052) },
+      metrics: { address: "127.0.0.1", port: parsePort("--metrics.port", v["metrics.port"], 5054) },
+      logger,
+    });
+  } catch (e) {
+    shutdown.dispose();
+    throw new CliError((e as Error).message, { cause: e });
+  }
+  io.stdout(`REST API http://127.0.0.1:${node.restPort}  metrics http://127.0.0.1:${node.metricsPort}/metrics\n`);
+
+  let validator: Validator | null = null;
+  const stop = new AbortController();
+  let result = EXIT_OK;
+  try {
+    validator = await Validator.create({
+      config,
+      beaconNodes: [`http://127.0.0.1:${node.restPort}`],
+      secretKeys: Array.from({ length: validators }, (_, i) => interopSecretKeyBytes(i)),
+      openSlashingProtection: (gvr) => SlashingProtection.open(join(datadir, "validator", "slashing-protection"), { genesisValidatorsRoot: gvr }),
+      logger,
+      metrics: createValidatorMetrics(node.metrics.registry),
+      signal: stop.signal,
+    });
+    validator.start();
+
+    // one line at the start of every epoch (a third into its first slot, once that slot's block is in)
+    const statusLoop = (async () => {
+      const clock = node.clock;
+      let slot = clock.currentSlot();
+      let printed = -1;
+      while (!stop.signal.aborted) {
+        slot = await clock.waitForSlotChange(slot, stop.signal);
+        if (stop.signal.aborted) return;
+        const epoch = computeEpochAtSlot(config, Math.max(0, slot));
+        if (slot < 0 || slot % config.SLOTS_PER_EPOCH !== 0 || epoch <= printed) continue;
+        // a third into the epoch's first slot: its block (if any) is in
+        if (!(await clock.waitForSlotFraction(slot, 1 / 3, stop.signal))) continue;
+        printed = epoch;
+        const s = node.status();
+        io.stdout(statusLine(config, s));
+        if (untilEpoch !== null && epoch >= untilEpoch) {
+          const need = Math.max(0, untilEpoch - 2);
+          if (s.finalizedEpoch >= need) {
+            io.stdout(`done: finalized epoch ${s.finalizedEpoch} at epoch ${epoch}\n`);
+          } else {
+            io.stderr(`cairn dev: error: finalized epoch ${s.finalizedEpoch} at epoch ${epoch}, expected at least ${need}\n`);
+            result = 1;
+          }
+          return;
+        }
+      }
+    })();
+    await Promise.race([statusLoop, shutdown.promise]);
+  } finally {
+    stop.abort();
+    shutdown.dispose();
+    await validator?.close();
+    await node.close();
+  }
+  return result === EXIT_OK ? EXIT_OK : result === 1 ? 1 : EXIT_ERROR;
+}
+
+export const command: Command = { help, run };

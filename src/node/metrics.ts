@@ -1,0 +1,157 @@
+// Beacon node metrics (prom-client): the standard beacon-metrics names (ethereum/beacon-metrics) and Cairn's own.
+// Gauges read the chain when scraped, so nothing on the import path pays for them; only timings and counters are
+// recorded as things happen.
+import { createServer, type Server } from "node:http";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { BeaconChain } from "../chain/chain.js";
+import { computeEpochAtSlot } from "../state-transition/util/epoch.js";
+
+export interface NodeMetrics {
+  registry: Registry;
+  blockImportSeconds: Histogram;
+  gossipAttestations: Counter<"outcome">;
+}
+
+/** Registers the node's metrics on a new registry (or the one given) and hooks them to the chain's events. */
+export function createNodeMetrics(chain: BeaconChain, registry = new Registry()): NodeMetrics {
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry, prefix: "cairn_process_" });
+  const fc = chain.forkChoice;
+  const cfg = chain.config;
+  const headSlot = () => fc.getBlock(chain.headRoot)?.slot ?? 0;
+
+  new Gauge({ name: "beacon_head_slot", help: "Slot of the head block", registers, collect() { this.set(headSlot()); } });
+  new Gauge({
+    name: "beacon_head_root",
+    help: "Low 48 bits of the head block root (for change detection)",
+    registers,
+    collect() {
+      this.set(parseInt(chain.headRoot.slice(2, 14), 16));
+    },
+  });
+  new Gauge({
+    name: "beacon_finalized_epoch",
+    help: "Epoch of the finalized checkpoint",
+    registers,
+    collect() {
+      this.set(fc.getFinalizedCheckpoint().epoch);
+    },
+  });
+  new Gauge({
+    name: "beacon_current_justified_epoch",
+    help: "Epoch of the current justified checkpoint (fork choice)",
+    registers,
+    collect() {
+      this.set(fc.getJustifiedCheckpoint().epoch);
+    },
+  });
+  // the head state's view of justification: previous and current justified, and participation
+  const headStateGauge = (name: string, help: string, read: (s: Awaited<ReturnType<BeaconChain["getHeadState"]>>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const s = chain.blockStates.get(chain.headRoot);
+        if (s) this.set(read(s));
+      },
+    });
+  headStateGauge("beacon_previous_justified_epoch", "Epoch of the head state's previous justified checkpoint", (s) => s.state.previousJustifiedCheckpoint.epoch);
+  headStateGauge("beacon_current_active_validators", "Active validators in the head state's current epoch", (s) => s.epochCtx.currentShuffling.activeIndices.length);
+  new Gauge({
+    name: "beacon_current_epoch",
+    help: "Epoch of the fork-choice clock",
+    registers,
+    collect() {
+      this.set(computeEpochAtSlot(cfg, fc.getCurrentSlot()));
+    },
+  });
+  new Gauge({ name: "beacon_clock_slot", help: "Slot of the fork-choice clock", registers, collect() { this.set(fc.getCurrentSlot()); } });
+  const reorgs = new Counter({ name: "beacon_reorgs_total", help: "Head changes to a block that does not descend from the old head", registers });
+  const reorgDepth = new Histogram({ name: "cairn_reorg_depth_slots", help: "Slots from the old head back to the common ancestor", buckets: [1, 2, 4, 8, 16, 32, 64], registers });
+  const blocks = new Counter({ name: "beacon_processed_blocks_total", help: "Blocks imported into the chain", registers });
+  const finalizations = new Counter({ name: "cairn_finalizations_total", help: "New finalized checkpoints", registers });
+  chain.emitter.on("reorg", (e) => {
+    reorgs.inc();
+    reorgDepth.observe(e.depth);
+  });
+  chain.emitter.on("block", () => blocks.inc());
+  chain.emitter.on("finalized", () => finalizations.inc());
+
+  const blockImportSeconds = new Histogram({
+    name: "cairn_block_import_seconds",
+    help: "Time to import a block: regen, state transition, signatures, fork choice and database",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  let importsSeen = 0;
+  chain.emitter.on("block", () => {
+    const ms = chain.metrics.importMs;
+    for (; importsSeen < ms.length; importsSeen++) blockImportSeconds.observe(ms[importsSeen] / 1000);
+    if (ms.length > 10_000) {
+      ms.splice(0, ms.length);
+      importsSeen = 0;
+    }
+  });
+
+  new Gauge({ name: "cairn_fork_choice_nodes", help: "Blocks in the fork-choice proto-array", registers, collect() { this.set(fc.nodeCount); } });
+  new Gauge({ name: "cairn_fork_choice_votes", help: "Validators with a latest message", registers, collect() { this.set(fc.voteCount); } });
+  new Gauge({ name: "cairn_block_state_cache_size", help: "States in the block-state cache", registers, collect() { this.set(chain.blockStates.size); } });
+  new Gauge({ name: "cairn_checkpoint_state_cache_size", help: "States in the checkpoint-state cache", registers, collect() { this.set(chain.checkpointStates.size); } });
+  new Gauge({ name: "cairn_pending_blocks", help: "Blocks held until their parent arrives", registers, collect() { this.set(chain.pending.size); } });
+  new Gauge({ name: "cairn_regen_queue_length", help: "State regeneration requests waiting", registers, collect() { this.set(chain.regen.queueLength); } });
+  const regenCounter = (name: string, help: string, key: "requests" | "cacheHits" | "shared" | "dropped" | "blocksReplayed") =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(chain.regen.counters[key]);
+      },
+    });
+  regenCounter("cairn_regen_requests", "State regeneration requests (all callers, since start)", "requests");
+  regenCounter("cairn_regen_cache_hits", "Regen requests answered from a cache", "cacheHits");
+  regenCounter("cairn_regen_shared", "Regen requests that joined an identical request under way", "shared");
+  regenCounter("cairn_regen_dropped", "Regen requests refused because the queue was full", "dropped");
+  regenCounter("cairn_regen_blocks_replayed", "Blocks replayed by state regeneration", "blocksReplayed");
+  new Gauge({
+    name: "cairn_regen_requests_by_caller",
+    help: "Regen requests by caller",
+    labelNames: ["caller"] as const,
+    registers,
+    collect() {
+      for (const [caller, n] of Object.entries(chain.regen.counters.byCaller)) this.set({ caller }, n);
+    },
+  });
+
+  const gossipAttestations = new Counter({
+    name: "cairn_api_attestations_total",
+    help: "Attestations submitted to the pool, by outcome",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+  return { registry, blockImportSeconds, gossipAttestations };
+}
+
+/** Serves `GET /metrics` in the Prometheus text format. */
+export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== "GET" || (req.url !== "/metrics" && !req.url?.startsWith("/metrics?"))) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found: GET /metrics\n");
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+      (e: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${(e as Error).message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address();
+  return {
+    port: typeof addr === "object" && addr ? addr.port : port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,222 @@
+// The beacon node: database, chain, wall clock, REST API and metrics, started in that order and closed in reverse.
+// The CLI (`cairn beacon`, `cairn dev`) builds one; nothing starts on import.
+import { join } from "node:path";
+import { createBeaconApiServer } from "../api/server/index.js";
+import type { OpPools } from "../chain/opPools/index.js";
+import { BlsWorkerPool } from "../chain/bls/pool.js";
+import type { BlsVerifier } from "../chain/bls/interface.js";
+import { BeaconChain, type ChainOptions } from "../chain/chain.js";
+import type { BeaconConfig } from "../config/index.js";
+import { BeaconDb } from "../db/index.js";
+import { createCachedBeaconState, type CachedBeaconState } from "../state-transition/index.js";
+import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
+import { SlotClock } from "../util/slotClock.js";
+import { nullLogger, type Logger } from "../util/logger.js";
+import { createNodeMetrics, startMetricsServer, type NodeMetrics } from "./metrics.js";
+
+export interface BeaconNodeOptions {
+  config: BeaconConfig;
+  datadir: string;
+  /** The genesis (anchor) state, used only when the database is empty; otherwise it must match the database. */
+  genesisState?: Uint8Array | CachedBeaconState;
+  rest?: { address: string; port: number } | null;
+  metrics?: { address: string; port: number } | null;
+  logger?: Logger;
+  /** BLS verification threads (default: one per core). */
+  blsWorkers?: number;
+  chain?: Partial<ChainOptions>;
+  /** ms since the Unix epoch (tests). */
+  now?: () => number;
+  version?: string;
+}
+
+/** One status line's worth of chain facts. */
+export interface NodeStatus {
+  clockSlot: number;
+  headSlot: number;
+  headRoot: string;
+  justifiedEpoch: number;
+  finalizedEpoch: number;
+  /** share of the active balance that voted for the previous epoch's target, from the head state (0..1) */
+  previousEpochParticipation: number | null;
+  peers: number;
+}
+
+export class BeaconNode {
+  readonly clock: SlotClock;
+  readonly metrics: NodeMetrics;
+  private readonly abort = new AbortController();
+  private clockLoop: Promise<void> = Promise.resolve();
+  private api: Awaited<ReturnType<typeof createBeaconApiServer>> | null = null;
+  private metricsServer: { port: number; close(): Promise<void> } | null = null;
+  private closed = false;
+  restPort: number | null = null;
+  metricsPort: number | null = null;
+
+  private constructor(
+    readonly config: BeaconConfig,
+    readonly db: BeaconDb,
+    readonly chain: BeaconChain,
+    private readonly bls: BlsVerifier & { close?(): Promise<void> },
+    readonly logger: Logger,
+    private readonly opts: BeaconNodeOptions,
+  ) {
+    this.clock = new SlotClock({
+      genesisTime: chain.anchorState.state.genesisTime,
+      secondsPerSlot: config.SECONDS_PER_SLOT,
+      slotsPerEpoch: config.SLOTS_PER_EPOCH,
+      now: opts.now,
+    });
+    this.metrics = createNodeMetrics(chain);
+  }
+
+  static async start(opts: BeaconNodeOptions): Promise<BeaconNode> {
+    const { config } = opts;
+    const logger = opts.logger ?? nullLogger;
+    let genesis: CachedBeaconState | undefined;
+    if (opts.genesisState instanceof Uint8Array) {
+      genesis = createCachedBeaconState(config, config.types.BeaconState.deserializeToViewDU(opts.genesisState));
+    } else {
+      genesis = opts.genesisState;
+    }
+    const db = await BeaconDb.open(join(opts.datadir, "chain"), {
+      config,
+      genesisValidatorsRoot: genesis ? genesis.state.genesisValidatorsRoot : undefined,
+    });
+    let bls: (BlsVerifier & { close?(): Promise<void> }) | undefined;
+    try {
+      bls = new BlsWorkerPool(opts.blsWorkers);
+      let chain: BeaconChain;
+      if (await db.getMeta("anchor")) {
+        const t = performance.now();
+        chain = await BeaconChain.fromDb(config, db, bls, opts.chain);
+        logger.info("resumed from the database", {
+          head: chain.forkChoice.getBlock(chain.headRoot)?.slot,
+          finalized: chain.forkChoice.getFinalizedCheckpoint().epoch,
+          blocksReplayed: chain.regen.counters.blocksReplayed,
+          ms: Math.round(performance.now() - t),
+        });
+      } else {
+        if (!genesis) throw new Error(`the database in ${opts.datadir} is empty: give a genesis state (--genesis-state FILE.ssz)`);
+        chain = await BeaconChain.fromAnchorState(config, db, bls, genesis, opts.chain);
+        logger.info("started from the genesis state", {
+          genesisTime: genesis.state.genesisTime,
+          validators: genesis.state.validators.length,
+          root: chain.headRoot,
+        });
+      }
+      const node = new BeaconNode(config, db, chain, bls, logger, opts);
+      await node.startServices();
+      return node;
+    } catch (e) {
+      await bls?.close?.().catch(() => undefined);
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  get pools(): OpPools | undefined {
+    return this.api?.pools;
+  }
+
+  private async startServices(): Promise<void> {
+    const { opts, chain } = this;
+    const current = this.clock.currentSlot();
+    if (current > 0) await chain.onClockSlot(current);
+    if (opts.rest) {
+      this.api = await createBeaconApiServer({
+        chain,
+        config: this.config,
+        clock: { currentSlot: () => Math.max(0, this.clock.currentSlot()) },
+        node: { version: `Cairn/v${opts.version ?? "0.1.0"}` },
+        logger: this.logger,
+      });
+      const { port } = await this.api.listen(opts.rest.address, opts.rest.port);
+      this.restPort = port;
+      this.logger.info("REST API listening", { address: opts.rest.address, port });
+    }
+    if (opts.metrics) {
+      this.metricsServer = await startMetricsServer(this.metrics.registry, opts.metrics.address, opts.metrics.port);
+      this.metricsPort = this.metricsServer.port;
+      this.logger.info("metrics listening", { address: opts.metrics.address, port: this.metricsPort });
+    }
+    chain.emitter.on("finalized", (e) => this.logger.info("finalized", { epoch: e.epoch, root: e.root }));
+    chain.emitter.on("reorg", (e) => this.logger.info("reorg", { depth: e.depth, slot: e.slot, newHead: e.newHeadBlock }));
+    this.clockLoop = this.runClock();
+  }
+
+  /** Ticks fork choice at every slot. A clock that jumps back is ignored by fork choice (time only moves forward). */
+  private async runClock(): Promise<void> {
+    const signal = this.abort.signal;
+    let slot = this.clock.currentSlot();
+    while (!signal.aborted) {
+      slot = await this.clock.waitForSlotChange(slot, signal).catch(() => slot);
+      if (signal.aborted) break;
+      if (slot < 0) continue;
+      try {
+        await this.chain.onClockSlot(slot);
+      } catch (e) {
+        this.logger.warn("clock tick failed", { slot, error: e as Error });
+      }
+    }
+  }
+
+  status(): NodeStatus {
+    const fc = this.chain.forkChoice;
+    const head = fc.getBlock(this.chain.headRoot);
+    const headState = this.chain.blockStates.get(this.chain.headRoot);
+    let participation: number | null = null;
+    if (headState) participation = previousEpochTargetParticipation(headState);
+    return {
+      clockSlot: this.clock.currentSlot(),
+      headSlot: head?.slot ?? 0,
+      headRoot: this.chain.headRoot,
+      justifiedEpoch: fc.getJustifiedCheckpoint().epoch,
+      finalizedEpoch: fc.getFinalizedCheckpoint().epoch,
+      previousEpochParticipation: participation,
+      peers: 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    await this.clockLoop;
+    await this.api?.close().catch((e: unknown) => this.logger.warn("REST API close failed", { error: e as Error }));
+    await this.metricsServer?.close();
+    await this.chain.close();
+    await this.bls.close?.();
+    await this.db.close();
+  }
+}
+
+/**
+ * Share of the active balance whose previous-epoch attestations (as included so far in the head state) voted for
+ * the right target: what justification counts.
+ */
+export function previousEpochTargetParticipation(cached: CachedBeaconState): number | null {
+  const { config: c, state, epochCtx } = cached;
+  const currentEpoch = computeEpochAtSlot(c, state.slot);
+  if (currentEpoch === 0) return null;
+  const previousEpoch = currentEpoch - 1;
+  const targetSlot = computeStartSlotAtEpoch(c, previousEpoch);
+  const targetRoot = state.blockRoots.get(targetSlot % c.SLOTS_PER_HISTORICAL_ROOT);
+  const attesters = new Set<number>();
+  for (const pending of state.previousEpochAttestations.getAllReadonly()) {
+    const data = pending.data;
+    if (!Buffer.from(data.target.root).equals(Buffer.from(targetRoot))) continue;
+    const committee = epochCtx.getBeaconCommittee(data.slot, data.index);
+    const bits = pending.aggregationBits;
+    for (let i = 0; i < committee.length; i++) if (bits.get(i)) attesters.add(committee[i]);
+  }
+  let total = 0;
+  let voted = 0;
+  const validators = state.validators;
+  for (const i of epochCtx.previousShuffling.activeIndices) {
+    const eb = validators.getReadonly(i).effectiveBalance;
+    total += eb;
+    if (attesters.has(i)) voted += eb;
+  }
+  return total > 0 ? voted / total : null;
+}

@@ -1,0 +1,40 @@
+// A small structured logger: one line per entry on stderr, `level message key=value ...`, quiet below its level.
+export type LogLevel = "error" | "warn" | "info" | "debug";
+export type LogContext = Record<string, unknown>;
+
+export interface Logger {
+  error(message: string, context?: LogContext): void;
+  warn(message: string, context?: LogContext): void;
+  info(message: string, context?: LogContext): void;
+  debug(message: string, context?: LogContext): void;
+}
+
+const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+export function isLogLevel(s: string): s is LogLevel {
+  return Object.hasOwn(LEVELS, s);
+}
+
+function formatValue(v: unknown): string {
+  if (v instanceof Uint8Array) return `0x${Buffer.from(v).toString("hex")}`;
+  if (v instanceof Error) return JSON.stringify(v.message);
+  if (typeof v === "string") return /^[\w.:/@+-]+$/.test(v) ? v : JSON.stringify(v);
+  return String(v);
+}
+
+export function createLogger(opts: { level?: LogLevel; write?: (line: string) => void; now?: () => number } = {}): Logger {
+  const max = LEVELS[opts.level ?? "info"];
+  const write = opts.write ?? ((line: string) => void process.stderr.write(line));
+  const now = opts.now ?? Date.now;
+  const log =
+    (level: LogLevel) =>
+    (message: string, context?: LogContext): void => {
+      if (LEVELS[level] > max) return;
+      let line = `${new Date(now()).toISOString()} ${level.padEnd(5)} ${message}`;
+      if (context) for (const [k, v] of Object.entries(context)) if (v !== undefined) line += ` ${k}=${formatValue(v)}`;
+      write(`${line}\n`);
+    };
+  return { error: log("error"), warn: log("warn"), info: log("info"), debug: log("debug") };
+}
+
+export const nullLogger: Logger = { error() {}, warn() {}, info() {}, debug() {} };

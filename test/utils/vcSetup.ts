@@ -1,0 +1,57 @@
+// Helpers for validator client tests: start a Validator on interop keys against fake beacon nodes, with a real
+// slashing protection store in a temporary directory, and wait for conditions.
+import { join } from "node:path";
+import type { BeaconConfig } from "../../src/config/index.js";
+import { interopSecretKeyBytes } from "../../src/crypto/interop.js";
+import { createLogger, nullLogger, type Logger } from "../../src/util/logger.js";
+import type { ValidatorMetrics } from "../../src/validator/metrics.js";
+import { SlashingProtection } from "../../src/validator/slashingProtection/index.js";
+import { Validator, type ValidatorOptions } from "../../src/validator/validator.js";
+
+export interface VcOptions {
+  config: BeaconConfig;
+  urls: string[];
+  /** Interop key indices this validator client holds. */
+  keys: number[];
+  secondsPerSlot: number;
+  /** Directory for the slashing protection store. */
+  dir: string;
+  now?: () => number;
+  graffiti?: Uint8Array;
+  metrics?: ValidatorMetrics;
+  extra?: Partial<ValidatorOptions>;
+}
+
+/** Logs to stderr with CAIRN_TEST_LOG=debug|info|warn, else nothing. */
+export function testLogger(): Logger {
+  const level = process.env["CAIRN_TEST_LOG"];
+  return level === "debug" || level === "info" || level === "warn" || level === "error" ? createLogger({ level }) : nullLogger;
+}
+
+export async function startValidatorClient(o: VcOptions): Promise<Validator> {
+  const validator = await Validator.create({
+    config: o.config,
+    beaconNodes: o.urls,
+    beaconNodesOptions: { timeoutMs: 2000, healthCheckIntervalMs: 200, eventsReconnectMs: 100 },
+    secretKeys: o.keys.map((i) => interopSecretKeyBytes(i)),
+    openSlashingProtection: (genesisValidatorsRoot) => SlashingProtection.open(join(o.dir, "slashing-protection"), { genesisValidatorsRoot }),
+    graffiti: o.graffiti,
+    now: o.now,
+    secondsPerSlot: o.secondsPerSlot,
+    logger: testLogger(),
+    metrics: o.metrics,
+    genesisRetryMs: 100,
+    ...o.extra,
+  });
+  validator.start();
+  return validator;
+}
+
+/** Polls `cond` every 20 ms; rejects with `what` after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
