@@ -123,7 +123,7 @@ export class BeaconChain {
   private constructor(
     readonly config: BeaconConfig,
     readonly db: BeaconDb,
-    private readonly bls: BlsVerifier,
+    readonly bls: BlsVerifier,
     readonly opts: ChainOptions,
     private anchor: { summary: BlockSummary; state: CachedBeaconState },
     private readonly pubkeyCache: PubkeyCache,

@@ -208,3 +208,15 @@ function abbreviate(keys: readonly string[]): string {
 function firstLine(s: string): string {
   return (s.split("\n")[0] ?? "").replace(/:\s*$/, "").trim();
 }
+
+/** A config as YAML in the spec's flat layout (every key; bytes as 0x-hex), which parseChainConfigYaml reads back. */
+export function chainConfigToYaml(config: ChainConfig): string {
+  const lines: string[] = ["# Cairn chain config (phase 0, flat spec layout)"];
+  for (const key of CHAIN_CONFIG_KEYS) {
+    const v = config[key] as unknown;
+    if (v instanceof Uint8Array) lines.push(`${key}: 0x${Buffer.from(v).toString("hex")}`);
+    else if (typeof v === "number") lines.push(`${key}: ${v === Infinity ? "18446744073709551615" : String(v)}`);
+    else lines.push(`${key}: ${JSON.stringify(String(v))}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -20,6 +20,8 @@ export interface Libp2pOptions {
   /** gossipsub options (message id, scoring, ...); see network/gossip */
   gossip?: Partial<GossipsubOpts>;
   maxConnections?: number;
+  /** inbound connections a second from one address (default 5; raise for a loopback testnet) */
+  inboundConnectionThreshold?: number;
 }
 
 /** Not started: call `start()` (the Network does, after registering protocols). */
@@ -31,7 +33,9 @@ export async function createCairnLibp2p(opts: Libp2pOptions): Promise<CairnLibp2
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionManager: { maxConnections: opts.maxConnections ?? 100 },
+    // libp2p refuses more than 5 inbound connections a second from one address by default: a loopback testnet
+    // (every node on 127.0.0.1) needs more
+    connectionManager: { maxConnections: opts.maxConnections ?? 100, inboundConnectionThreshold: opts.inboundConnectionThreshold ?? 5 },
     services: {
       identify: identify(),
       ping: ping(),

@@ -2,7 +2,9 @@
 // The CLI (`cairn beacon`, `cairn dev`) builds one; nothing starts on import.
 import { join } from "node:path";
 import { createBeaconApiServer } from "../api/server/index.js";
-import type { OpPools } from "../chain/opPools/index.js";
+import { OpPools } from "../chain/opPools/index.js";
+import type { PrivateKey } from "@libp2p/interface";
+import type { Network } from "../network/network.js";
 import { BlsWorkerPool } from "../chain/bls/pool.js";
 import type { BlsVerifier } from "../chain/bls/interface.js";
 import { BeaconChain, type ChainOptions } from "../chain/chain.js";
@@ -28,6 +30,16 @@ export interface BeaconNodeOptions {
   /** ms since the Unix epoch (tests). */
   now?: () => number;
   version?: string;
+  /** libp2p networking; none: a standalone node (cairn dev) */
+  network?: {
+    privateKey: PrivateKey;
+    host?: string;
+    p2pPort: number;
+    discoveryPort: number | null;
+    bootnodes?: string[];
+    staticPeers?: string[];
+    targetPeers?: number;
+  } | null;
 }
 
 /** One status line's worth of chain facts. */
@@ -48,6 +60,8 @@ export class BeaconNode {
   private readonly abort = new AbortController();
   private clockLoop: Promise<void> = Promise.resolve();
   private api: Awaited<ReturnType<typeof createBeaconApiServer>> | null = null;
+  readonly pools: OpPools;
+  network: Network | null = null;
   private metricsServer: { port: number; close(): Promise<void> } | null = null;
   private closed = false;
   restPort: number | null = null;
@@ -68,6 +82,7 @@ export class BeaconNode {
       now: opts.now,
     });
     this.metrics = createNodeMetrics(chain);
+    this.pools = new OpPools(chain, { currentSlot: () => Math.max(0, this.clock.currentSlot()) });
   }
 
   static async start(opts: BeaconNodeOptions): Promise<BeaconNode> {
@@ -115,20 +130,43 @@ export class BeaconNode {
     }
   }
 
-  get pools(): OpPools | undefined {
-    return this.api?.pools;
-  }
-
   private async startServices(): Promise<void> {
     const { opts, chain } = this;
     const current = this.clock.currentSlot();
     if (current > 0) await chain.onClockSlot(current);
+    if (opts.network) {
+      // loaded here so a node without networking never loads libp2p
+      const { Network } = await import("../network/network.js");
+      this.network = await Network.create({
+        config: this.config,
+        chain,
+        db: this.db,
+        pools: this.pools,
+        clock: this.clock,
+        logger: this.logger,
+        ...opts.network,
+      });
+    }
+    const network = this.network;
     if (opts.rest) {
       this.api = await createBeaconApiServer({
         chain,
         config: this.config,
+        pools: this.pools,
         clock: { currentSlot: () => Math.max(0, this.clock.currentSlot()) },
-        node: { version: `Cairn/v${opts.version ?? "0.1.0"}` },
+        node: {
+          version: `Cairn/v${opts.version ?? "0.1.0"}`,
+          ...(network
+            ? {
+                peerId: network.peerId,
+                enr: network.discovery?.enr,
+                p2pAddresses: network.libp2p.getMultiaddrs().map(String),
+                peers: () => network.peers(),
+                syncing: () => network.syncStatus(),
+              }
+            : {}),
+        },
+        publisher: network?.publisher(),
         logger: this.logger,
       });
       const { port } = await this.api.listen(opts.rest.address, opts.rest.port);
@@ -140,6 +178,7 @@ export class BeaconNode {
       this.metricsPort = this.metricsServer.port;
       this.logger.info("metrics listening", { address: opts.metrics.address, port: this.metricsPort });
     }
+    await network?.start();
     chain.emitter.on("finalized", (e) => this.logger.info("finalized", { epoch: e.epoch, root: e.root }));
     chain.emitter.on("reorg", (e) => this.logger.info("reorg", { depth: e.depth, slot: e.slot, newHead: e.newHeadBlock }));
     this.clockLoop = this.runClock();
@@ -174,7 +213,7 @@ export class BeaconNode {
       justifiedEpoch: fc.getJustifiedCheckpoint().epoch,
       finalizedEpoch: fc.getFinalizedCheckpoint().epoch,
       previousEpochParticipation: participation,
-      peers: 0,
+      peers: this.network?.peerManager.peerCount ?? 0,
     };
   }
 
@@ -184,6 +223,7 @@ export class BeaconNode {
     this.abort.abort();
     await this.clockLoop;
     await this.api?.close().catch((e: unknown) => this.logger.warn("REST API close failed", { error: e as Error }));
+    await this.network?.stop().catch((e: unknown) => this.logger.warn("network stop failed", { error: e as Error }));
     await this.metricsServer?.close();
     await this.chain.close();
     await this.bls.close?.();

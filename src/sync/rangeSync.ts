@@ -14,6 +14,8 @@ import { computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
 import { toHex } from "../state-transition/util/math.js";
 import type { SignedBeaconBlock, Status } from "../types/index.js";
 
+const MAX_REQUESTS_PER_PEER = 2;
+
 export type PeerAction = "fatal" | "lowTolerance" | "midTolerance" | "highTolerance";
 
 /** What sync needs from the peer manager. */
@@ -244,6 +246,8 @@ export class RangeSync {
     // a peer whose head is before the batch's end may still serve its start; prefer those past it
     let candidates = this.usablePeers(last).filter((p) => !b.failedPeers.has(p));
     if (candidates.length === 0) candidates = this.usablePeers(b.startSlot).filter((p) => !b.failedPeers.has(p));
+    // req/resp serves at most 2 concurrent requests per protocol per peer
+    candidates = candidates.filter((p) => (this.busyPeers.get(p) ?? 0) < MAX_REQUESTS_PER_PEER);
     if (candidates.length === 0) return null;
     candidates.sort((x, y) => (this.busyPeers.get(x) ?? 0) - (this.busyPeers.get(y) ?? 0));
     return candidates[0];
@@ -253,7 +257,8 @@ export class RangeSync {
     const peer = this.pickPeer(b);
     if (!peer) {
       // every usable peer failed this batch: forget the failures and try again later
-      if (b.failedPeers.size > 0 && this.usablePeers(b.startSlot).length > 0) b.failedPeers.clear();
+      const usable = this.usablePeers(b.startSlot);
+      if (b.failedPeers.size > 0 && usable.length > 0 && usable.every((p) => b.failedPeers.has(p))) b.failedPeers.clear();
       return;
     }
     b.peer = peer;

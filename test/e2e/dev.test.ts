@@ -71,7 +71,7 @@ test("cairn dev: 64 validators on 1 s slots finalize, metrics and the REST API a
 test("cairn beacon: serves the API from an interop genesis, stops cleanly on SIGTERM, resumes from its datadir", { timeout: 90_000 }, async () => {
   const datadir = join(tmpRoot, "beacon");
   const genesisTime = Math.floor(Date.now() / 1000) - 60;
-  const first = start(["beacon", "--network", "minimal", "--interop-validators", "64", "--genesis-time", String(genesisTime), "--datadir", datadir, "--rest.port", "0", "--log-level", "info"]);
+  const first = start(["beacon", "--network", "minimal", "--interop-validators", "64", "--genesis-time", String(genesisTime), "--datadir", datadir, "--rest.port", "0", "--log-level", "info", "--no-network"]);
   try {
     const port = await waitFor("REST API listening", () => /REST API listening address=127\.0\.0\.1 port=(\d+)/.exec(first.stderr())?.[1], 60_000);
     const genesis = (await (await fetch(`http://127.0.0.1:${port}/eth/v1/beacon/genesis`)).json()) as { data: { genesis_time: string } };
@@ -85,7 +85,7 @@ test("cairn beacon: serves the API from an interop genesis, stops cleanly on SIG
     first.child.kill("SIGKILL");
   }
   // the datadir holds the chain: no genesis needed, and another genesis is refused
-  const second = start(["beacon", "--network", "minimal", "--datadir", datadir, "--rest.port", "0", "--log-level", "info"]);
+  const second = start(["beacon", "--network", "minimal", "--datadir", datadir, "--rest.port", "0", "--log-level", "info", "--no-network"]);
   try {
     await waitFor("resumed", () => (/resumed from the database/.test(second.stderr()) ? true : null), 60_000);
     second.child.kill("SIGINT");
@@ -93,7 +93,7 @@ test("cairn beacon: serves the API from an interop genesis, stops cleanly on SIG
   } finally {
     second.child.kill("SIGKILL");
   }
-  const other = start(["beacon", "--network", "minimal", "--interop-validators", "32", "--genesis-time", "100", "--datadir", datadir, "--rest.port", "0"]);
+  const other = start(["beacon", "--network", "minimal", "--interop-validators", "32", "--genesis-time", "100", "--datadir", datadir, "--rest.port", "0", "--no-network"]);
   assert.equal(await other.exited, 2);
   assert.match(other.stderr(), /genesis validators root/);
 });

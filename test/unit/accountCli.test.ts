@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { secretKeyFromBytes } from "../../src/crypto/bls.js";
+import { interopSecretKey } from "../../src/crypto/interop.js";
 import { createKeystores, deriveValidatorSigningKeys, loadKeystores, signingKeyPath, type NewKeystore } from "../../src/validator/keystore/index.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -215,4 +216,19 @@ describe("cairn account new", () => {
       /--kdf: expected scrypt or pbkdf2/,
     );
   });
+});
+
+test("account new --interop writes keystores of the interop keys; --interop and --mnemonic-file exclude each other", async () => {
+  const datadir = fresh();
+  const r = await cairn(["account", "new", "--interop", "--first-index", "3", "--count", "2", "--datadir", datadir, "--password-file", passwordFile(), "--kdf", "pbkdf2"]);
+  assert.equal(r.status, 0, r.stderr);
+  const keys = await loadKeystores({ keystoresDir: join(datadir, "keystores"), secretsDir: join(datadir, "secrets") });
+  const expected = [3, 4].map((i) => hex(interopSecretKey(i).toPublicKey().toBytes())).sort();
+  assert.deepEqual(keys.map((k) => hex(k.pubkey)).sort(), expected);
+  const mnemonicFile = join(fresh() + "-m.txt");
+  writeFileSync(mnemonicFile, MNEMONIC);
+  assertOneError(
+    await cairn(["account", "new", "--interop", "--mnemonic-file", mnemonicFile, "--count", "1", "--datadir", fresh(), "--password-file", passwordFile()]),
+    /give --mnemonic-file or --interop/,
+  );
 });

@@ -10,8 +10,9 @@ import {
   mainnetV1Config,
   minimalV1Config,
   parseChainConfigYaml,
+  chainConfigToYaml,
 } from "../../src/config/load.js";
-import { createBeaconConfig } from "../../src/config/index.js";
+import { createBeaconConfig, getNamedConfig } from "../../src/config/index.js";
 
 // Compiled to dist/test/unit/; the fixtures stay in the source tree.
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -335,4 +336,16 @@ describe("loadChainConfig", () => {
     assert.deepEqual(loadChainConfig(fixture("minimal-v1.0.yaml")), minimalV1Config);
     assert.throws(() => loadChainConfig("mainnet-v2"), { message: /not a YAML mapping/ });
   });
+});
+
+it("chainConfigToYaml writes every key so that parsing gives the same config back", () => {
+  for (const name of ["minimal", "mainnet"]) {
+    const { types: _types, ...chainConfig } = getNamedConfig(name);
+    const back = parseChainConfigYaml(chainConfigToYaml({ ...chainConfig, SECONDS_PER_SLOT: 2 }));
+    assert.equal(back.SECONDS_PER_SLOT, 2);
+    for (const key of Object.keys(chainConfig) as (keyof typeof chainConfig)[]) {
+      if (key === "SECONDS_PER_SLOT") continue;
+      assert.deepEqual(back[key], chainConfig[key], `${name} ${key}`);
+    }
+  }
 });

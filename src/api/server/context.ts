@@ -1,5 +1,6 @@
 // What every route file shares: the context (chain, pools, node facts), the API error type, and the parsing of
 // path/query parameters and bodies with one-line 400 messages that name the parameter at fault.
+import type { Attestation, AttesterSlashing, ProposerSlashing, SignedAggregateAndProof, SignedBeaconBlock, SignedVoluntaryExit } from "../../types/index.js";
 import type { Type } from "@chainsafe/ssz";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { BeaconChain } from "../../chain/chain.js";
@@ -51,7 +52,20 @@ export interface ApiLogger {
   warn?(msg: string): void;
 }
 
+/** Where accepted objects go on to the network (gossip); absent without networking. */
+export interface Publisher {
+  block(signed: SignedBeaconBlock): void;
+  attestation(att: Attestation): void;
+  aggregate(agg: SignedAggregateAndProof): void;
+  voluntaryExit(exit: SignedVoluntaryExit): void;
+  proposerSlashing(s: ProposerSlashing): void;
+  attesterSlashing(s: AttesterSlashing): void;
+  /** committees the validator client needs (duties): join their subnets ahead of the slot */
+  committeeSubscriptions(subs: { validatorIndex: number; committeeIndex: number; committeesAtSlot: number; slot: number; isAggregator: boolean }[]): void;
+}
+
 export interface ApiContext {
+  publisher: Publisher | null;
   chain: BeaconChain;
   config: BeaconConfig;
   pools: OpPools;

@@ -16,7 +16,8 @@ import { EventHub, registerEventRoutes } from "./routes/events.js";
 import { registerNodeRoutes } from "./routes/node.js";
 import { registerValidatorRoutes } from "./routes/validator.js";
 
-export { ApiError, type ApiLogger, type NodeInfo, type PeerInfo, type SyncStatus } from "./context.js";
+export { ApiError, type ApiLogger, type NodeInfo, type PeerInfo, type Publisher, type SyncStatus } from "./context.js";
+import type { Publisher } from "./context.js";
 
 export interface BeaconApiServerOptions {
   chain: BeaconChain;
@@ -30,6 +31,8 @@ export interface BeaconApiServerOptions {
   logger?: ApiLogger;
   /** largest request body in bytes (default 10 MiB: a large validator client posts thousands of attestations) */
   bodyLimit?: number;
+  /** gossip for what the API accepts (blocks, attestations, ...); none without networking */
+  publisher?: Publisher;
   /** when set, the Access-Control-Allow-Origin sent on every response (browser explorers) */
   corsOrigin?: string;
 }
@@ -61,7 +64,7 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
     const headSlot = query.headSlot;
     return { headSlot, syncDistance: Math.max(0, currentSlot() - headSlot), isSyncing: false };
   };
-  const ctx: ApiContext = { chain, config, pools, query, node, logger, currentSlot, syncStatus };
+  const ctx: ApiContext = { chain, config, pools, query, node, logger, currentSlot, syncStatus, publisher: opts.publisher ?? null };
 
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({

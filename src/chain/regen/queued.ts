@@ -5,7 +5,7 @@ import { CheckpointStateCache as Cps } from "../stateCache.js";
 import type { RegenStats, StateRegenerator } from "./stateRegenerator.js";
 
 /** Who asked: every request is tagged so the counters show which component causes regen work. */
-export type RegenCaller = "importBlock" | "forkChoice" | "api" | "validator" | "sync" | "harness" | "restart" | "test";
+export type RegenCaller = "importBlock" | "forkChoice" | "api" | "gossip" | "validator" | "sync" | "harness" | "restart" | "test";
 
 export interface RegenCounters extends RegenStats {
   requests: number;

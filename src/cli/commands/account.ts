@@ -14,6 +14,8 @@ import {
 } from "../../validator/keystore/index.js";
 import { CliError, EXIT_OK, errorMessage, parseCommandArgs, parseUintArg, processIo, type Command, type Io } from "../common.js";
 
+import { interopSecretKeyBytes } from "../../crypto/interop.js";
+
 const NAME = "account";
 
 const help = `Usage: cairn account <subcommand> [options]
@@ -34,10 +36,12 @@ Subcommands:
   list (--datadir <D> | --keystores <DIR>)
       Prints "<0xpubkey> <path>" for each keystore, without decrypting anything.
 
-  new --mnemonic-file <F> --count <N> --datadir <D> --password-file <P> [--first-index <I>] [--kdf scrypt|pbkdf2]
+  new (--mnemonic-file <F> | --interop) --count <N> --datadir <D> --password-file <P> [--first-index <I>]
+      [--kdf scrypt|pbkdf2]
       Derives the signing keys of validators I .. I+N-1 (EIP-2333, path m/12381/3600/<i>/0/0 of EIP-2334;
       default I = 0) from the BIP-39 mnemonic in F, encrypts each with the password in P (default KDF
-      scrypt) and writes them into the datadir. Prints each new pubkey.
+      scrypt) and writes them into the datadir. Prints each new pubkey. --interop writes the interop keys
+      (the deterministic, PUBLIC keys of interop genesis: for local test chains only) instead.
 
 Any error (a wrong or missing password, a malformed keystore, two keystores of one pubkey) is one line naming
 the file, exit status 2, and nothing is written.
@@ -183,6 +187,7 @@ async function runNew(args: string[], io: Io): Promise<number> {
     allowPositionals: false,
     options: {
       "mnemonic-file": { type: "string" },
+      interop: { type: "boolean" },
       count: { type: "string" },
       datadir: { type: "string" },
       "password-file": { type: "string" },
@@ -190,7 +195,10 @@ async function runNew(args: string[], io: Io): Promise<number> {
       kdf: { type: "string" },
     },
   });
-  required(values, "new", "mnemonic-file", "count", "datadir", "password-file");
+  if ((values["mnemonic-file"] === undefined) === (values.interop !== true)) {
+    throw new CliError("new: give --mnemonic-file or --interop (see cairn account --help)");
+  }
+  required(values, "new", "count", "datadir", "password-file");
   const count = parseUintArg("--count", values.count as string);
   if (count === 0) throw new CliError("--count must be at least 1");
   const firstIndex = values["first-index"] === undefined ? 0 : parseUintArg("--first-index", values["first-index"]);
@@ -199,18 +207,23 @@ async function runNew(args: string[], io: Io): Promise<number> {
   if (kdf !== "scrypt" && kdf !== "pbkdf2") throw new CliError(`--kdf: expected scrypt or pbkdf2, got ${JSON.stringify(kdf)}`);
   const datadir = values.datadir as string;
 
-  const mnemonicFile = values["mnemonic-file"] as string;
-  let mnemonic: string;
-  try {
-    mnemonic = readFileSync(mnemonicFile, "utf8");
-  } catch (e) {
-    throw new CliError(`cannot read the mnemonic file ${mnemonicFile}: ${errorMessage(e)}`, { cause: e });
+  const mnemonicFile = values["mnemonic-file"] ?? "";
+  let mnemonic = "";
+  if (values.interop !== true) {
+    try {
+      mnemonic = readFileSync(mnemonicFile, "utf8");
+    } catch (e) {
+      throw new CliError(`cannot read the mnemonic file ${mnemonicFile}: ${errorMessage(e)}`, { cause: e });
+    }
   }
   let password: string;
   let keys;
   try {
     password = readPasswordFile(values["password-file"] as string);
-    keys = deriveValidatorSigningKeys(mnemonic, firstIndex, count);
+    keys =
+      values.interop === true
+        ? Array.from({ length: count }, (_, i) => ({ index: firstIndex + i, path: "", secretKey: interopSecretKeyBytes(firstIndex + i) }))
+        : deriveValidatorSigningKeys(mnemonic, firstIndex, count);
   } catch (e) {
     if (e instanceof KeystoreError) throw asCliError(e);
     throw new CliError(`${mnemonicFile}: ${errorMessage(e)}`, { cause: e });

@@ -2,7 +2,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BeaconConfig } from "../../config/index.js";
-import { BeaconNode } from "../../node/node.js";
+import { BeaconNode, type BeaconNodeOptions } from "../../node/node.js";
+import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
 import { createLogger, isLogLevel, type Logger } from "../../util/logger.js";
 import { CliError, EXIT_OK, loadBeaconConfig, parseCommandArgs, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
@@ -13,6 +14,8 @@ const help = `Usage: cairn beacon --datadir <DIR> (--network <minimal|mainnet> |
                     [--genesis-state <FILE.ssz>] [--interop-validators <N> --genesis-time <T>]
                     [--rest.address <A>] [--rest.port <P>] [--no-rest]
                     [--metrics] [--metrics.address <A>] [--metrics.port <P>] [--log-level <L>]
+                    [--p2p-host <A>] [--p2p-port <P>] [--discovery-port <P> | --no-discovery]
+                    [--bootnodes <ENR,...>] [--peers <MULTIADDR,...>] [--target-peers <N>] [--no-network]
 
 Runs a beacon node: its database in --datadir, the chain driven by the wall clock, the standard Beacon
 Node REST API, and Prometheus metrics. Stops cleanly on SIGINT or SIGTERM. A datadir that already holds
@@ -37,6 +40,17 @@ Options:
   --metrics.address <A>      metrics address (default 127.0.0.1)
   --metrics.port <P>         metrics port (default 5054)
   --log-level <L>            error, warn, info (default) or debug
+
+Networking (libp2p: TCP, noise, yamux, gossipsub; discv5):
+  --p2p-host <A>             address to listen on and advertise (default 127.0.0.1)
+  --p2p-port <P>             libp2p TCP port (default 9000)
+  --discovery-port <P>       discv5 UDP port (default: the p2p port)
+  --no-discovery             no discv5: static peers only
+  --bootnodes <ENR,...>      discv5 boot nodes (enr:... strings)
+  --peers <MULTIADDR,...>    static peers (/ip4/.../tcp/.../p2p/<peer id>), kept connected
+  --target-peers <N>         peers to keep (default 25)
+  --no-network               no networking at all (a node fed only through the REST API)
+The node's identity key is <datadir>/network-key (created on first start).
 `;
 
 export interface NetworkArgs {
@@ -142,12 +156,34 @@ async function run(args: string[], io: Io): Promise<number> {
       "metrics.address": { type: "string" },
       "metrics.port": { type: "string" },
       "log-level": { type: "string" },
+      "p2p-host": { type: "string" },
+      "p2p-port": { type: "string" },
+      "discovery-port": { type: "string" },
+      "no-discovery": { type: "boolean" },
+      bootnodes: { type: "string" },
+      peers: { type: "string" },
+      "target-peers": { type: "string" },
+      "no-network": { type: "boolean" },
     },
   });
   if (v.datadir === undefined) throw new CliError("--datadir is required (see cairn beacon --help)");
   const logger = createLogger(parseLogLevel(v["log-level"]));
   const { config, genesis } = loadNetwork(v, (m) => io.stderr(`warning: ${m}\n`));
   const metricsOn = v.metrics === true || v["metrics.port"] !== undefined;
+  let network: BeaconNodeOptions["network"] = null;
+  if (v["no-network"] !== true) {
+    const p2pPort = parsePort("--p2p-port", v["p2p-port"], 9000);
+    const list = (x: string | undefined) => (x ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+    network = {
+      privateKey: await loadOrCreateNetworkKey(v.datadir),
+      host: v["p2p-host"] ?? "127.0.0.1",
+      p2pPort,
+      discoveryPort: v["no-discovery"] ? null : parsePort("--discovery-port", v["discovery-port"], p2pPort),
+      bootnodes: list(v.bootnodes),
+      staticPeers: list(v.peers),
+      targetPeers: v["target-peers"] === undefined ? undefined : parseUintArg("--target-peers", v["target-peers"]),
+    };
+  }
   const shutdown = waitForShutdownSignal(logger);
   let node: BeaconNode;
   try {
@@ -157,6 +193,7 @@ async function run(args: string[], io: Io): Promise<number> {
       genesisState: genesis ?? undefined,
       rest: v["no-rest"] ? null : { address: v["rest.address"] ?? "127.0.0.1", port: parsePort("--rest.port", v["rest.port"], 5052) },
       metrics: metricsOn ? { address: v["metrics.address"] ?? "127.0.0.1", port: parsePort("--metrics.port", v["metrics.port"], 5054) } : null,
+      network,
       logger,
     });
   } catch (e) {

@@ -16,6 +16,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./dev.js")).command,
   },
   {
+    name: "testnet",
+    summary: "run N beacon nodes and validator clients as processes on 127.0.0.1; report finality per epoch",
+    load: async () => (await import("./testnet.js")).command,
+  },
+  {
     name: "beacon",
     summary: "run a beacon node: database, chain, Beacon REST API and metrics",
     load: async () => (await import("./beacon.js")).command,

@@ -144,6 +144,7 @@ async function publishBlock(ctx: ApiContext, req: FastifyRequest, reply: Fastify
   const signed = readPostedBlock(ctx, req);
   try {
     const result = await ctx.chain.processBlock(signed);
+    if (result.status === "imported") ctx.publisher?.block(signed);
     ctx.pools.recordLiveness(computeEpochAtSlot(ctx.config, signed.message.slot), [signed.message.proposerIndex]);
     // pending: valid in form, but its parent is unknown here yet; held until the parent arrives
     return reply.code(result.status === "imported" ? 200 : 202).send();
@@ -354,6 +355,10 @@ export function registerBeaconRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.post("/eth/v1/beacon/pool/attestations", async (req, reply) => {
     const atts = parseBodyList(t.Attestation, req.body);
     const failures = await ctx.pools.submitAttestations(atts);
+    if (ctx.publisher) {
+      const failed = new Set(failures.map((f) => f.index));
+      atts.forEach((a, i) => failed.has(i) || ctx.publisher!.attestation(a));
+    }
     if (failures.length > 0) {
       return reply.code(400).send({
         code: 400,
@@ -370,6 +375,7 @@ export function registerBeaconRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.post("/eth/v1/beacon/pool/voluntary_exits", async (req, reply) => {
     const exit = parseBody(t.SignedVoluntaryExit, req.body);
     await submitOne("voluntary exit", () => ctx.pools.submitVoluntaryExit(exit));
+    ctx.publisher?.voluntaryExit(exit);
     return reply.code(200).send();
   });
 
@@ -379,6 +385,7 @@ export function registerBeaconRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.post("/eth/v1/beacon/pool/proposer_slashings", async (req, reply) => {
     const slashing = parseBody(t.ProposerSlashing, req.body);
     await submitOne("proposer slashing", () => ctx.pools.submitProposerSlashing(slashing));
+    ctx.publisher?.proposerSlashing(slashing);
     return reply.code(200).send();
   });
 
@@ -388,6 +395,7 @@ export function registerBeaconRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.post("/eth/v1/beacon/pool/attester_slashings", async (req, reply) => {
     const slashing = parseBody(t.AttesterSlashing, req.body);
     await submitOne("attester slashing", () => ctx.pools.submitAttesterSlashing(slashing));
+    ctx.publisher?.attesterSlashing(slashing);
     return reply.code(200).send();
   });
 }

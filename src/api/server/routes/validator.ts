@@ -164,6 +164,10 @@ export function registerValidatorRoutes(app: FastifyInstance, ctx: ApiContext): 
   app.post("/eth/v1/validator/aggregate_and_proofs", async (req, reply) => {
     const items = parseBodyList(t.SignedAggregateAndProof, req.body);
     const failures = await ctx.pools.submitAggregateAndProofs(items);
+    if (ctx.publisher) {
+      const failed = new Set(failures.map((f) => f.index));
+      items.forEach((a, i) => failed.has(i) || ctx.publisher!.aggregate(a));
+    }
     if (failures.length > 0) {
       return reply.code(400).send({
         code: 400,
@@ -174,9 +178,10 @@ export function registerValidatorRoutes(app: FastifyInstance, ctx: ApiContext): 
     return reply.code(200).send();
   });
 
-  // no gossip subnets here yet: the subscriptions are checked and acknowledged
+  // the subnets of these committees are joined ahead of their slot (with networking)
   app.post("/eth/v1/validator/beacon_committee_subscriptions", async (req, reply) => {
-    parseBodyList(SubscriptionType, req.body);
+    const subs = parseBodyList(SubscriptionType, req.body);
+    ctx.publisher?.committeeSubscriptions(subs);
     return reply.code(200).send();
   });
 
