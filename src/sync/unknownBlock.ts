@@ -30,6 +30,8 @@ export class UnknownBlockSync {
 
   /** `block` arrived and its parent is unknown: look the parent chain up (deduplicated, bounded). */
   onUnknownParent(block: SignedBeaconBlock): void {
+    // the block itself waits in the chain's pending pool and is imported as soon as its parent is
+    void this.o.chain.processBlock(block).catch(() => undefined);
     const parent = toHex(block.message.parentRoot);
     if (this.inFlight.has(parent) || this.inFlight.size >= (this.o.maxConcurrent ?? 2)) return;
     const failedAt = this.failed.get(parent);

@@ -148,7 +148,7 @@ export class Testnet {
       "--peers",
       peers.join(","),
       "--target-peers",
-      String(Math.max(1, this.nodes.length - 1)),
+      String(this.o.nodes + 4), // room for late nodes: a full node turns away peers beyond its target
       "--log-level",
       this.o.logLevel ?? "info",
     ]);
