@@ -1,6 +1,6 @@
 // Shared pieces of the command-line tools: error reporting, argument helpers, file I/O with readable errors.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeFileAtomicSync } from "../util/fsAtomic.js";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createBeaconConfig, getNamedConfig, type BeaconConfig } from "../config/index.js";
 import { isNamedConfig, parseChainConfigYaml } from "../config/load.js";
@@ -122,29 +122,9 @@ export function readInputFile(path: string, label: string): Uint8Array {
 
 /** Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then renamed. */
 export function writeFileAtomic(path: string, bytes: Uint8Array, label: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, "wx", 0o644);
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
+    writeFileAtomicSync(path, bytes, 0o644);
   } catch (e) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing; keep the first error
-      }
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temporary file may not exist
-    }
     throw new CliError(`cannot write ${label}: ${fsReason(e, true)}`, { cause: e });
   }
 }

@@ -4,7 +4,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { VOTING_KEYSTORE_FILE } from "./discover.js";
-import { mkdirDurable, writeFileAtomicSync } from "./fsAtomic.js";
+import { mkdirDurable, writeFileAtomicSync } from "../../util/fsAtomic.js";
 
 export function keystoresDirOf(datadir: string): string {
   return join(datadir, "keystores");

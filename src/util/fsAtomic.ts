@@ -1,4 +1,4 @@
-// Durable file writes for keystores and their passwords: a temporary file in the same directory, fsynced, renamed
+// Durable file writes (keystores, passwords, CLI outputs): a temporary file in the same directory, fsynced, renamed
 // over the target, then the directory fsynced so the rename itself survives a crash.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
