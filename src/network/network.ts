@@ -272,8 +272,12 @@ export class Network {
   }
 
   peers(): PeerInfo[] {
+    // one entry per peer (two simultaneous dials leave two connections to the same peer for a while)
     const out: PeerInfo[] = [];
+    const seen = new Set<string>();
     for (const conn of this.libp2p.getConnections()) {
+      if (seen.has(conn.remotePeer.toString())) continue;
+      seen.add(conn.remotePeer.toString());
       out.push({
         peerId: conn.remotePeer.toString(),
         lastSeenP2pAddress: conn.remoteAddr.toString(),

@@ -133,6 +133,36 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
   return { registry, blockImportSeconds, gossipAttestations };
 }
 
+/** Peers, sync and gossip (the standard `libp2p_peers`, and Cairn's own). */
+export function registerNetworkMetrics(
+  registry: Registry,
+  network: {
+    peerManager: { peerCount: number };
+    syncStatus(): { syncDistance: number; isSyncing: boolean };
+    rangeSync: { blocksImported: number };
+    gossip: { getCounters(): Record<string, { accept: number; ignore: number; reject: number }> };
+  },
+): void {
+  const registers = [registry];
+  new Gauge({ name: "libp2p_peers", help: "Connected peers that passed the status handshake", registers, collect() { this.set(network.peerManager.peerCount); } });
+  new Gauge({ name: "cairn_sync_distance_slots", help: "Slots between the clock and the head", registers, collect() { this.set(network.syncStatus().syncDistance); } });
+  new Gauge({ name: "cairn_sync_syncing", help: "1 while range sync is catching up", registers, collect() { this.set(network.syncStatus().isSyncing ? 1 : 0); } });
+  new Gauge({ name: "cairn_sync_blocks_imported", help: "Blocks imported by range sync since start", registers, collect() { this.set(network.rangeSync.blocksImported); } });
+  new Gauge({
+    name: "cairn_gossip_messages",
+    help: "Gossip messages validated since start, by topic and result",
+    labelNames: ["topic", "result"] as const,
+    registers,
+    collect() {
+      for (const [topic, c] of Object.entries(network.gossip.getCounters())) {
+        this.set({ topic, result: "accept" }, c.accept);
+        this.set({ topic, result: "ignore" }, c.ignore);
+        this.set({ topic, result: "reject" }, c.reject);
+      }
+    },
+  });
+}
+
 /** Serves `GET /metrics` in the Prometheus text format. */
 export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {

@@ -14,7 +14,7 @@ import { createCachedBeaconState, type CachedBeaconState } from "../state-transi
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
 import { SlotClock } from "../util/slotClock.js";
 import { nullLogger, type Logger } from "../util/logger.js";
-import { createNodeMetrics, startMetricsServer, type NodeMetrics } from "./metrics.js";
+import { createNodeMetrics, registerNetworkMetrics, startMetricsServer, type NodeMetrics } from "./metrics.js";
 
 export interface BeaconNodeOptions {
   config: BeaconConfig;
@@ -148,6 +148,7 @@ export class BeaconNode {
       });
     }
     const network = this.network;
+    if (network) registerNetworkMetrics(this.metrics.registry, network);
     if (opts.rest) {
       this.api = await createBeaconApiServer({
         chain,
