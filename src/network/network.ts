@@ -59,6 +59,7 @@ export class Network {
   readonly rangeSync: RangeSync;
   readonly unknownBlockSync: UnknownBlockSync;
   private metadataSeq = 0n;
+  private readonly localValidators = new Set<number>();
   private attnets;
   private slotTimer: NodeJS.Timeout | null = null;
   private lastSlot = -1;
@@ -198,7 +199,8 @@ export class Network {
     const tcp = this.libp2p.getMultiaddrs().map((a) => Number(/\/tcp\/(\d+)/.exec(a.toString())?.[1])).find((p) => p > 0);
     if (tcp && this.discovery && tcp !== this.o.p2pPort) this.discovery.setTcpPort(tcp);
     this.gossip.start();
-    if (this.o.localValidators?.length) this.subnets.setLocalValidators(this.o.localValidators);
+    for (const v of this.o.localValidators ?? []) this.localValidators.add(v);
+    if (this.localValidators.size > 0) this.subnets.setLocalValidators(this.localValidators);
     this.subnets.start();
     this.peerManager.start();
     await this.discovery?.start();
@@ -299,9 +301,23 @@ export class Network {
       proposerSlashing: (s) => void this.gossip.publishProposerSlashing(s).catch(log("proposer slashing")),
       attesterSlashing: (s) => void this.gossip.publishAttesterSlashing(s).catch(log("attester slashing")),
       committeeSubscriptions: (subs) => {
+        // the validators behind these subscriptions are ours: each keeps a random long-lived subnet (attnets)
+        let added = false;
+        for (const s of subs) {
+          if (!this.localValidators.has(s.validatorIndex)) {
+            this.localValidators.add(s.validatorIndex);
+            added = true;
+          }
+        }
+        if (added) this.subnets.setLocalValidators(this.localValidators);
         for (const s of subs) {
           const subnet = computeSubnetForAttestation(this.o.config, s.committeesAtSlot, s.slot, s.committeeIndex);
-          this.subnets.addDutySubscription(subnet, s.slot, s.isAggregator);
+          try {
+            this.subnets.addDutySubscription(subnet, s.slot, s.isAggregator);
+          } catch (e) {
+            // a slot already past or too far ahead: nothing to join
+            this.logger.debug("committee subscription skipped", { slot: s.slot, subnet, error: (e as Error).message });
+          }
         }
       },
     };
