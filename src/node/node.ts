@@ -155,18 +155,25 @@ export class BeaconNode {
         config: this.config,
         pools: this.pools,
         clock: { currentSlot: () => Math.max(0, this.clock.currentSlot()) },
-        node: {
-          version: `Cairn/v${opts.version ?? "0.1.0"}`,
-          ...(network
-            ? {
-                peerId: network.peerId,
-                enr: network.discovery?.enr,
-                p2pAddresses: network.libp2p.getMultiaddrs().map(String),
-                peers: () => network.peers(),
-                syncing: () => network.syncStatus(),
-              }
-            : {}),
-        },
+        node: network
+          ? {
+              version: `Cairn/v${opts.version ?? "0.1.0"}`,
+              peerId: network.peerId,
+              // read when asked: the addresses and the ENR are known only once the network has started
+              get enr() {
+                return network.discovery?.enr;
+              },
+              get p2pAddresses() {
+                return network.libp2p.getMultiaddrs().map(String);
+              },
+              peers: () => network.peers(),
+              syncing: () => network.syncStatus(),
+              metadata: () => {
+                const md = network.getMetadata();
+                return { seqNumber: md.seqNumber, attnets: `0x${Buffer.from(md.attnets.uint8Array).toString("hex")}` };
+              },
+            }
+          : { version: `Cairn/v${opts.version ?? "0.1.0"}` },
         publisher: network?.publisher(),
         logger: this.logger,
       });

@@ -44,6 +44,8 @@ export interface NodeInfo {
   discoveryAddresses?: string[];
   peers?: () => PeerInfo[];
   syncing?: () => SyncStatus;
+  /** the node's MetaData (p2p): sequence number and attestation subnets as 0x-hex */
+  metadata?: () => { seqNumber: bigint; attnets: string };
 }
 
 /** Where the server reports requests that failed on its side (pino's logger fits). */

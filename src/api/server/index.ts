@@ -55,7 +55,8 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
   const clockSlot = opts.clock ? () => opts.clock!.currentSlot() : undefined;
   const pools = opts.pools ?? new OpPools(chain, { currentSlot: clockSlot });
   const query = new ChainQuery(chain, { currentSlot: clockSlot });
-  const node: NodeInfo = { version: "Cairn", ...opts.node };
+  // copy the descriptors, not the values: the node may give getters (addresses known only once it listens)
+  const node = Object.defineProperties({ version: "Cairn" }, Object.getOwnPropertyDescriptors(opts.node ?? {})) as NodeInfo;
   const logger = opts.logger ?? null;
   const currentSlot = () => query.currentSlot();
 

@@ -30,6 +30,7 @@ Options:
   --config <C>              minimal (default), mainnet, or a config YAML file
   --seconds-per-slot <S>    override the config's SECONDS_PER_SLOT (default 2 for minimal)
   --until-epoch <N>         stop at the start of epoch N; exit 0 if epoch N-2 (or later) is finalized, else 1
+                            (N below 4 only checks that the chain ran: nothing can be finalized before epoch 4)
   --genesis-time <T>        Unix seconds (default: a few seconds from now)
   --datadir <DIR>           where the node and validator keep their data (default: a new temporary directory)
   --rest.port <P>           REST API port on 127.0.0.1 (default 5052; 0 picks a free port)
@@ -129,7 +130,8 @@ async function run(args: string[], io: Io): Promise<number> {
         const s = node.status();
         io.stdout(statusLine(config, s));
         if (untilEpoch !== null && epoch >= untilEpoch) {
-          const need = Math.max(0, untilEpoch - 2);
+          // the first finalization is of epoch 2, seen at the start of epoch 4 (epochs 0 and 1 are never justified by votes)
+          const need = untilEpoch >= 4 ? untilEpoch - 2 : 0;
           if (s.finalizedEpoch >= need) {
             io.stdout(`done: finalized epoch ${s.finalizedEpoch} at epoch ${epoch}\n`);
           } else {

@@ -22,7 +22,7 @@ Options:
   --config <C>            minimal (default) or a config YAML file
   --seconds-per-slot <S>  override SECONDS_PER_SLOT (default 2)
   --until-epoch <N>       stop at epoch N: exit 0 if every node finalized the same checkpoint at epoch N-2 or
-                          later, else exit 1 (default: run until Ctrl-C)
+                          later (for N of 4 or more), else exit 1 (default: run until Ctrl-C)
   --datadir <DIR>         where everything goes (default: a new temporary directory)
   --base-port <P>         node i uses TCP P+i, UDP P+100+i, REST P+200+i (default 19000)
   --late-node-epoch <E>   start one more node, without validators, at epoch E: it must sync from genesis
@@ -120,7 +120,8 @@ async function run(args: string[], io: Io): Promise<number> {
         io.stdout(line(epoch, view, sync));
       }
       if (untilEpoch !== null && epoch >= untilEpoch) {
-        const need = Math.max(0, untilEpoch - 2);
+        // the first finalization is of epoch 2, seen at the start of epoch 4 (epochs 0 and 1 are never justified by votes)
+        const need = untilEpoch >= 4 ? untilEpoch - 2 : 0;
         const up = views.filter((x) => x.up);
         const roots = new Set(up.map((x) => `${x.finalizedEpoch}:${x.finalizedRoot}`));
         const minFinal = Math.min(...up.map((x) => x.finalizedEpoch ?? 0));

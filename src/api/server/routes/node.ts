@@ -47,7 +47,10 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
       enr: ctx.node.enr ?? "",
       p2p_addresses: ctx.node.p2pAddresses ?? [],
       discovery_addresses: ctx.node.discoveryAddresses ?? [],
-      metadata: { seq_number: "0", attnets: "0x0000000000000000" },
+      metadata: (() => {
+        const md = ctx.node.metadata?.();
+        return md ? { seq_number: md.seqNumber.toString(), attnets: md.attnets } : { seq_number: "0", attnets: "0x0000000000000000" };
+      })(),
     },
   }));
 
