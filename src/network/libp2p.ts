@@ -3,7 +3,7 @@
 import "./polyfill.js";
 import { gossipsub, type GossipsubOpts } from "@libp2p/gossipsub";
 import { identify } from "@libp2p/identify";
-import type { PrivateKey } from "@libp2p/interface";
+import type { ConnectionGater, PrivateKey } from "@libp2p/interface";
 import { noise } from "@libp2p/noise";
 import { ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
@@ -22,6 +22,8 @@ export interface Libp2pOptions {
   maxConnections?: number;
   /** inbound connections a second from one address (default 5; raise for a loopback testnet) */
   inboundConnectionThreshold?: number;
+  /** refuses connections before the upgrade (banned peers) */
+  connectionGater?: ConnectionGater;
 }
 
 /** Not started: call `start()` (the Network does, after registering protocols). */
@@ -32,6 +34,7 @@ export async function createCairnLibp2p(opts: Libp2pOptions): Promise<CairnLibp2
     addresses: { listen: opts.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
+    ...(opts.connectionGater ? { connectionGater: opts.connectionGater } : {}),
     streamMuxers: [yamux()],
     // libp2p refuses more than 5 inbound connections a second from one address by default: a loopback testnet
     // (every node on 127.0.0.1) needs more

@@ -22,7 +22,7 @@ import { nullLogger, type Logger } from "../util/logger.js";
 import { Discovery } from "./discovery/index.js";
 import { Gossip, SubnetService, computeSubnetForAttestation, createGossipsubOptions } from "./gossip/index.js";
 import { createCairnLibp2p, type CairnLibp2p } from "./libp2p.js";
-import { PeerManager } from "./peers/index.js";
+import { PeerManager, createBanGater } from "./peers/index.js";
 import { ReqResp } from "./reqresp/index.js";
 
 export interface NetworkOptions {
@@ -156,7 +156,10 @@ export class Network {
     const gvr = o.chain.anchorState.state.genesisValidatorsRoot;
     const forkDigest = computeForkDigest(o.config, o.config.GENESIS_FORK_VERSION, gvr);
     const host = o.host ?? "127.0.0.1";
+    // the gater exists before the peer manager that keeps the bans: it asks through this late-bound check
+    let isBanned: (peer: string) => boolean = () => false;
     const libp2p = await createCairnLibp2p({
+      connectionGater: createBanGater((peer) => isBanned(peer)),
       privateKey: o.privateKey,
       listen: [`/ip4/${host}/tcp/${o.p2pPort}`],
       inboundConnectionThreshold: host === "127.0.0.1" ? 100 : 5,
@@ -185,6 +188,8 @@ export class Network {
             onPeerDiscovered: (p) => network?.peerManager.addDiscoveredPeer(p),
           });
     network = new Network(o, libp2p, forkDigest, discovery);
+    const manager = network.peerManager;
+    isBanned = (peer) => manager.isBanned(peer);
     return network;
   }
 
