@@ -1,10 +1,7 @@
 // The validator client against a fake beacon node (test/utils/fakeBeaconNode.ts) on short minimal-preset slots:
 // it proposes, attests at one third of the slot or at the head event, and aggregates exactly when selected.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { getNamedConfig } from "../../src/config/index.js";
 import { sign } from "../../src/crypto/bls.js";
@@ -13,55 +10,11 @@ import { computeDomain, computeSigningRoot } from "../../src/state-transition/ut
 import { primitive } from "../../src/types/index.js";
 import { createValidatorMetrics } from "../../src/validator/metrics.js";
 import { isAggregator } from "../../src/validator/services/aggregation.js";
-import type { Validator } from "../../src/validator/validator.js";
-import { FakeBeaconNode, hex } from "../utils/fakeBeaconNode.js";
-import { startValidatorClient, waitFor } from "../utils/vcSetup.js";
+import { hex } from "../utils/fakeBeaconNode.js";
+import { vcTestBed, waitFor } from "../utils/vcSetup.js";
 
 const config = getNamedConfig("minimal");
-let dir: string;
-let n = 0;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), "cairn-vc-test-"));
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function setup(opts: {
-  secondsPerSlot: number;
-  validatorCount: number;
-  keys: number[];
-  headEventFraction?: number | null;
-  committeeLength?: number;
-  hiddenValidators?: number[];
-  graffiti?: Uint8Array;
-  metrics?: ReturnType<typeof createValidatorMetrics>;
-}): Promise<{ node: FakeBeaconNode; vc: Validator }> {
-  const node = await FakeBeaconNode.start({
-    config,
-    validatorCount: opts.validatorCount,
-    genesisTime: Math.floor(Date.now() / 1000) - 1000,
-    secondsPerSlot: opts.secondsPerSlot,
-    headEventFraction: opts.headEventFraction,
-    committeeLength: opts.committeeLength,
-    hiddenValidators: opts.hiddenValidators,
-  });
-  cleanups.push(() => node.close());
-  const vc = await startValidatorClient({
-    config,
-    urls: [node.url],
-    keys: opts.keys,
-    secondsPerSlot: opts.secondsPerSlot,
-    dir: join(dir, `vc${n++}`),
-    graffiti: opts.graffiti,
-    metrics: opts.metrics,
-  });
-  cleanups.push(() => vc.close());
-  return { node, vc };
-}
+const { setup } = vcTestBed(config);
 
 describe("validator client duties", () => {
   it("attests at one third of the slot without head events, and proposes every block it is due", async () => {

@@ -2,61 +2,13 @@
 // back, waiting for a node that is not up, re-orgs seen through the head event's dependent roots, keys that become
 // known later, and a node on another network refused.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { getNamedConfig } from "../../src/config/index.js";
-import { createValidatorMetrics } from "../../src/validator/metrics.js";
-import type { Validator } from "../../src/validator/validator.js";
 import { FakeBeaconNode, hex } from "../utils/fakeBeaconNode.js";
-import { startValidatorClient, waitFor } from "../utils/vcSetup.js";
+import { startValidatorClient, vcTestBed, waitFor } from "../utils/vcSetup.js";
 
 const config = getNamedConfig("minimal");
-let dir: string;
-let n = 0;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), "cairn-vc-test-"));
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function setup(opts: {
-  secondsPerSlot: number;
-  validatorCount: number;
-  keys: number[];
-  headEventFraction?: number | null;
-  committeeLength?: number;
-  hiddenValidators?: number[];
-  graffiti?: Uint8Array;
-  metrics?: ReturnType<typeof createValidatorMetrics>;
-}): Promise<{ node: FakeBeaconNode; vc: Validator }> {
-  const node = await FakeBeaconNode.start({
-    config,
-    validatorCount: opts.validatorCount,
-    genesisTime: Math.floor(Date.now() / 1000) - 1000,
-    secondsPerSlot: opts.secondsPerSlot,
-    headEventFraction: opts.headEventFraction,
-    committeeLength: opts.committeeLength,
-    hiddenValidators: opts.hiddenValidators,
-  });
-  cleanups.push(() => node.close());
-  const vc = await startValidatorClient({
-    config,
-    urls: [node.url],
-    keys: opts.keys,
-    secondsPerSlot: opts.secondsPerSlot,
-    dir: join(dir, `vc${n++}`),
-    graffiti: opts.graffiti,
-    metrics: opts.metrics,
-  });
-  cleanups.push(() => vc.close());
-  return { node, vc };
-}
+const { setup, cleanups, nextDir } = vcTestBed(config);
 
 describe("validator client and its beacon nodes", () => {
   it("moves its duties to the second beacon node while the first fails, and back when it recovers", async () => {
@@ -68,7 +20,7 @@ describe("validator client and its beacon nodes", () => {
     };
     const a = await mk();
     const b = await mk();
-    const vc = await startValidatorClient({ config, urls: [a.url, b.url], keys: [0, 1, 2, 3, 4, 5, 6, 7], secondsPerSlot: 0.5, dir: join(dir, `vc${n++}`) });
+    const vc = await startValidatorClient({ config, urls: [a.url, b.url], keys: [0, 1, 2, 3, 4, 5, 6, 7], secondsPerSlot: 0.5, dir: nextDir() });
     cleanups.push(() => vc.close());
 
     await waitFor(() => a.attestations.length >= 2, 5_000, "attestations through the first node");
@@ -97,7 +49,7 @@ describe("validator client and its beacon nodes", () => {
     const node = await FakeBeaconNode.start({ config, validatorCount: 8, genesisTime: Math.floor(Date.now() / 1000) - 100, secondsPerSlot: 0.5, headEventFraction: 0.1 });
     cleanups.push(() => node.close());
     await node.stop();
-    const starting = startValidatorClient({ config, urls: [node.url], keys: [0, 1], secondsPerSlot: 0.5, dir: join(dir, `vc${n++}`) });
+    const starting = startValidatorClient({ config, urls: [node.url], keys: [0, 1], secondsPerSlot: 0.5, dir: nextDir() });
     await new Promise((r) => setTimeout(r, 300));
     await node.restart();
     const vc = await starting;
@@ -154,13 +106,13 @@ describe("validator client and its beacon nodes", () => {
     const other = await FakeBeaconNode.start({ config, validatorCount: 8, genesisTime, secondsPerSlot: 1, headEventFraction: null, specOverrides: { SECONDS_PER_SLOT: "12" } });
     cleanups.push(() => other.close());
     await assert.rejects(
-      startValidatorClient({ config, urls: [other.url], keys: [0], secondsPerSlot: 1, dir: join(dir, `vc${n++}`) }),
+      startValidatorClient({ config, urls: [other.url], keys: [0], secondsPerSlot: 1, dir: nextDir() }),
       /another network configuration: SECONDS_PER_SLOT: beacon node 12, ours 6/,
     );
     const node = await FakeBeaconNode.start({ config, validatorCount: 8, genesisTime, secondsPerSlot: 1, headEventFraction: null });
     cleanups.push(() => node.close());
     await assert.rejects(
-      startValidatorClient({ config: getNamedConfig("mainnet"), urls: [node.url], keys: [0], secondsPerSlot: 1, dir: join(dir, `vc${n++}`) }),
+      startValidatorClient({ config: getNamedConfig("mainnet"), urls: [node.url], keys: [0], secondsPerSlot: 1, dir: nextDir() }),
       /genesis fork version 0x00000001 differs from the config's 0x00000000/,
     );
     assert.equal(node.requestsTo("/eth/v1/validator").length, 0, "no duties asked for");

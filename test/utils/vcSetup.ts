@@ -1,12 +1,16 @@
 // Helpers for validator client tests: start a Validator on interop keys against fake beacon nodes, with a real
 // slashing protection store in a temporary directory, and wait for conditions.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, afterEach, before } from "node:test";
 import type { BeaconConfig } from "../../src/config/index.js";
 import { interopSecretKeyBytes } from "../../src/crypto/interop.js";
 import { createLogger, nullLogger, type Logger } from "../../src/util/logger.js";
 import type { ValidatorMetrics } from "../../src/validator/metrics.js";
 import { SlashingProtection } from "../../src/validator/slashingProtection/index.js";
 import { Validator, type ValidatorOptions } from "../../src/validator/validator.js";
+import { FakeBeaconNode } from "./fakeBeaconNode.js";
 
 export interface VcOptions {
   config: BeaconConfig;
@@ -54,4 +58,57 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export interface VcSetupOptions {
+  secondsPerSlot: number;
+  validatorCount: number;
+  keys: number[];
+  headEventFraction?: number | null;
+  committeeLength?: number;
+  hiddenValidators?: number[];
+  graffiti?: Uint8Array;
+  metrics?: ValidatorMetrics;
+}
+
+/**
+ * Per-file test bed: a temporary directory (removed after the file), cleanups run after each test, and `setup` for
+ * a fake beacon node (genesis 1000 s ago) with a validator client on it. Call at the top level of a test file.
+ */
+export function vcTestBed(config: BeaconConfig) {
+  let dir = "";
+  let n = 0;
+  const cleanups: (() => Promise<void>)[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cairn-vc-test-"));
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const nextDir = (): string => join(dir, `vc${n++}`);
+  async function setup(opts: VcSetupOptions): Promise<{ node: FakeBeaconNode; vc: Validator }> {
+    const node = await FakeBeaconNode.start({
+      config,
+      validatorCount: opts.validatorCount,
+      genesisTime: Math.floor(Date.now() / 1000) - 1000,
+      secondsPerSlot: opts.secondsPerSlot,
+      headEventFraction: opts.headEventFraction,
+      committeeLength: opts.committeeLength,
+      hiddenValidators: opts.hiddenValidators,
+    });
+    cleanups.push(() => node.close());
+    const vc = await startValidatorClient({
+      config,
+      urls: [node.url],
+      keys: opts.keys,
+      secondsPerSlot: opts.secondsPerSlot,
+      dir: nextDir(),
+      graffiti: opts.graffiti,
+      metrics: opts.metrics,
+    });
+    cleanups.push(() => vc.close());
+    return { node, vc };
+  }
+  return { setup, cleanups, nextDir };
 }
