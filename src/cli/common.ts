@@ -149,6 +149,14 @@ export function loadBeaconConfig(arg: string, warn: (msg: string) => void): Beac
   }
 }
 
+/**
+ * The finalized epoch a healthy chain shows at the start of `epoch` (for `--until-epoch`): epoch - 2, from epoch 4
+ * on; before that nothing can be final (epochs 0 and 1 are never justified by votes, the first finality is epoch 2).
+ */
+export function expectedFinalizedEpoch(epoch: number): number {
+  return epoch >= 4 ? epoch - 2 : 0;
+}
+
 export function toHex(bytes: Uint8Array): string {
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
 }

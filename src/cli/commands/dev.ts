@@ -12,7 +12,7 @@ import { createLogger } from "../../util/logger.js";
 import { createValidatorMetrics } from "../../validator/metrics.js";
 import { SlashingProtection } from "../../validator/slashingProtection/index.js";
 import { Validator } from "../../validator/validator.js";
-import { CliError, EXIT_ERROR, EXIT_OK, loadBeaconConfig, parseCommandArgs, parseUintArg, type Command, type Io } from "../common.js";
+import { CliError, EXIT_ERROR, EXIT_OK, expectedFinalizedEpoch, loadBeaconConfig, parseCommandArgs, parseUintArg, type Command, type Io } from "../common.js";
 import { parseLogLevel, parsePort, waitForShutdownSignal } from "./beacon.js";
 
 const NAME = "dev";
@@ -130,8 +130,7 @@ async function run(args: string[], io: Io): Promise<number> {
         const s = node.status();
         io.stdout(statusLine(config, s));
         if (untilEpoch !== null && epoch >= untilEpoch) {
-          // the first finalization is of epoch 2, seen at the start of epoch 4 (epochs 0 and 1 are never justified by votes)
-          const need = untilEpoch >= 4 ? untilEpoch - 2 : 0;
+          const need = expectedFinalizedEpoch(untilEpoch);
           if (s.finalizedEpoch >= need) {
             io.stdout(`done: finalized epoch ${s.finalizedEpoch} at epoch ${epoch}\n`);
           } else {

@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testnet, type NodeView } from "../../testnet/testnet.js";
-import { CliError, EXIT_OK, loadBeaconConfig, parseCommandArgs, parseUintArg, type Command, type Io } from "../common.js";
+import { CliError, EXIT_OK, expectedFinalizedEpoch, loadBeaconConfig, parseCommandArgs, parseUintArg, type Command, type Io } from "../common.js";
 
 const NAME = "testnet";
 
@@ -120,8 +120,7 @@ async function run(args: string[], io: Io): Promise<number> {
         io.stdout(line(epoch, view, sync));
       }
       if (untilEpoch !== null && epoch >= untilEpoch) {
-        // the first finalization is of epoch 2, seen at the start of epoch 4 (epochs 0 and 1 are never justified by votes)
-        const need = untilEpoch >= 4 ? untilEpoch - 2 : 0;
+        const need = expectedFinalizedEpoch(untilEpoch);
         const up = views.filter((x) => x.up);
         const roots = new Set(up.map((x) => `${x.finalizedEpoch}:${x.finalizedRoot}`));
         const minFinal = Math.min(...up.map((x) => x.finalizedEpoch ?? 0));
