@@ -22,7 +22,7 @@ import {
 } from "../state-transition/index.js";
 import { getIndexedAttestation } from "../state-transition/util/attestation.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
-import { bytesEqual, toHex } from "../state-transition/util/math.js";
+import { bytesEqual, fromHex, toHex } from "../state-transition/util/math.js";
 import { isActiveValidator } from "../state-transition/util/validator.js";
 import type { Attestation, BeaconBlock, SignedBeaconBlock } from "../types/index.js";
 import type { BlsVerifier } from "./bls/interface.js";
@@ -604,6 +604,3 @@ function toForkChoiceAttestation(attestingIndices: number[], att: Attestation) {
   };
 }
 
-function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
-}

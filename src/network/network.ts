@@ -13,8 +13,9 @@ import type { BeaconConfig } from "../config/index.js";
 import type { BeaconDb } from "../db/index.js";
 import type { PeerInfo, Publisher, SyncStatus } from "../api/server/index.js";
 import { computeForkDigest } from "../state-transition/util/domain.js";
+import { fromHex, toHex } from "../state-transition/util/math.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
-import type { Attestation, Metadata, SignedBeaconBlock, Status } from "../types/index.js";
+import type { Attestation, Metadata, Status } from "../types/index.js";
 import { RangeSync } from "../sync/rangeSync.js";
 import { UnknownBlockSync } from "../sync/unknownBlock.js";
 import type { SlotClock } from "../util/slotClock.js";
@@ -363,7 +364,7 @@ export class Network {
 
   private async *blocksByRoot(roots: Uint8Array[]): AsyncIterable<Uint8Array> {
     for (const root of roots) {
-      const bytes = (await this.o.db.getBlockBytes(root)) ?? (await this.finalizedBytesByRoot(toHexStr(root)));
+      const bytes = (await this.o.db.getBlockBytes(root)) ?? (await this.finalizedBytesByRoot(toHex(root)));
       if (bytes) yield bytes;
     }
   }
@@ -383,17 +384,4 @@ export class Network {
     }
     return null;
   }
-
-  /** Publish a block this node produced outside the API (unused by the API path, which uses publisher()). */
-  publishBlock(signed: SignedBeaconBlock): Promise<number> {
-    return this.gossip.publishBlock(signed);
-  }
-}
-
-function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
-}
-
-function toHexStr(b: Uint8Array): string {
-  return `0x${Buffer.from(b).toString("hex")}`;
 }

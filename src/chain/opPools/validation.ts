@@ -1,7 +1,7 @@
 // Checks on attestations and aggregates that arrive outside blocks (the API now, gossip later), after the phase 0
 // gossip rules of p2p-interface.md (beacon_attestation_{subnet_id}, beacon_aggregate_and_proof). Signature sets
 // are returned, not verified, so a caller can verify a whole request in one batch.
-import { digest } from "@chainsafe/as-sha256";
+import { isAggregator } from "../../state-transition/util/aggregator.js";
 import type { PublicKey, SignatureSet } from "../../crypto/bls.js";
 import type { CachedBeaconState } from "../../state-transition/index.js";
 import { getAttestationSignatureSet } from "../../state-transition/index.js";
@@ -9,7 +9,6 @@ import { computeSigningRoot, getDomain } from "../../state-transition/util/domai
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transition/util/epoch.js";
 import { toHex } from "../../state-transition/util/math.js";
 import { primitive, type Attestation, type SignedAggregateAndProof } from "../../types/index.js";
-import type { BeaconConfig } from "../../config/index.js";
 import type { BeaconChain } from "../chain.js";
 import { ATTESTATION_PROPAGATION_SLOT_RANGE } from "../../params/index.js";
 
@@ -92,13 +91,6 @@ export function attestationSignatureSet(state: CachedBeaconState, att: Attestati
   }
 }
 
-// is_aggregator (validator.md), from the committee's length
-export function isAggregator(c: BeaconConfig, committeeLength: number, selectionProof: Uint8Array): boolean {
-  const modulo = Math.max(1, Math.floor(committeeLength / c.TARGET_AGGREGATORS_PER_COMMITTEE));
-  const h = digest(selectionProof);
-  // bytes_to_uint64 of 8 bytes can exceed 2^53: take the remainder exactly
-  return new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0, true) % BigInt(modulo) === 0n;
-}
 
 /** The checks of an aggregate that are not signatures, and its three signature sets (selection proof, aggregator, aggregate). */
 export async function checkAggregateAndProof(
@@ -141,3 +133,5 @@ function pubkeyOf(state: CachedBeaconState, index: number): PublicKey {
   if (!pk) throw new OpValidationError(`validator ${index} has an invalid public key`);
   return pk;
 }
+
+export { isAggregator };

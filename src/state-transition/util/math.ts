@@ -43,3 +43,8 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function toHex(b: Uint8Array): string {
   return "0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 }
+
+/** The bytes of a 0x-prefixed hex string (for roots the node keeps as hex; the input is trusted, not validated). */
+export function fromHex(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex.startsWith("0x") ? hex.slice(2) : hex, "hex"));
+}

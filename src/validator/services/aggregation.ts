@@ -1,8 +1,7 @@
 // Aggregation (validator.md "Attestation aggregation"): at two thirds of the slot, each of our selected aggregators
 // asks the beacon node for the best aggregate of the attestation data its committee voted for, wraps it in an
 // AggregateAndProof with its selection proof, signs and publishes it.
-import { digest } from "@chainsafe/as-sha256";
-import type { BeaconConfig } from "../../config/index.js";
+import { isAggregator } from "../../state-transition/util/aggregator.js";
 import type { AttestationData, SignedAggregateAndProof } from "../../types/index.js";
 import { SigningRefusedError } from "../signer.js";
 import type { AttesterDutyWithProof } from "./attesterDuties.js";
@@ -53,11 +52,5 @@ export class AggregationService {
   }
 }
 
-// is_aggregator (validator.md): selected when the hash of the selection proof falls in 1 / (committee / target) of cases
-export function isAggregator(config: BeaconConfig, committeeLength: number, slotSignature: Uint8Array): boolean {
-  const modulo = Math.max(1, Math.floor(committeeLength / config.TARGET_AGGREGATORS_PER_COMMITTEE));
-  const h = digest(slotSignature);
-  // bytes_to_uint64(hash[0:8]) is little-endian; BigInt keeps all 64 bits exact
-  const value = new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0, true);
-  return value % BigInt(modulo) === 0n;
-}
+
+export { isAggregator };
