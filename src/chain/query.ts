@@ -1,23 +1,24 @@
 // Looking up states and blocks the way the Beacon API names them: "head", "genesis", "finalized", "justified", a
 // slot, or a 0x root (a state root for states, a block root for blocks). Recent states come from fork choice and
 // the regen queue; states older than the anchor are rebuilt from the nearest cold state and the finalized blocks.
-import type { BlockSummary } from "../fork-choice/index.js";
+import type { BlockSummary, CheckpointHex, ProtoNode } from "../fork-choice/index.js";
 import {
   createCachedBeaconState,
   processBlock,
   processSlots,
   type CachedBeaconState,
 } from "../state-transition/index.js";
-import { computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
-import { bytesEqual, toHex } from "../state-transition/util/math.js";
-import type { SignedBeaconBlock } from "../types/index.js";
+import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
+import { bytesEqual, fromHex, toHex } from "../state-transition/util/math.js";
+import type { AttestationData, SignedBeaconBlock } from "../types/index.js";
+import type { RegenCaller } from "./regen/queued.js";
 import type { BeaconChain } from "./chain.js";
 import { LruCache } from "./stateCache.js";
 
 export type NamedId = "head" | "genesis" | "finalized" | "justified";
 export type ChainObjectId = { kind: NamedId } | { kind: "slot"; slot: number } | { kind: "root"; root: string };
 
-export type QueryErrorCode = "INVALID_ID" | "NOT_FOUND" | "UNAVAILABLE";
+export type QueryErrorCode = "INVALID_ID" | "INVALID_REQUEST" | "NOT_FOUND" | "UNAVAILABLE";
 
 /** Why a lookup could not be answered: a malformed id, something unknown, or something this node will not rebuild. */
 export class QueryError extends Error {
@@ -112,6 +113,163 @@ export class ChainQuery {
   /** Every block fork choice holds (the finalized block and its descendants). */
   forkChoiceBlocks(): BlockSummary[] {
     return [...this.chain.forkChoice.getNodes()];
+  }
+
+  // --- fork choice, read-only, for the network, sync, the API and metrics ----------------------------------------
+
+  getFinalizedCheckpoint(): CheckpointHex {
+    return this.chain.forkChoice.getFinalizedCheckpoint();
+  }
+
+  getJustifiedCheckpoint(): CheckpointHex {
+    return this.chain.forkChoice.getJustifiedCheckpoint();
+  }
+
+  /** Whether fork choice holds the block (imported, not finalized away). */
+  hasBlock(root: string): boolean {
+    return this.chain.forkChoice.hasBlock(root);
+  }
+
+  /** A block fork choice holds (slot, parent, checkpoints, weight). */
+  getBlockSummary(root: string): Readonly<ProtoNode> | undefined {
+    return this.chain.forkChoice.getBlock(root);
+  }
+
+  /** The root of the block at or before `slot` on the branch of `root`. */
+  getAncestor(root: string, slot: number): string | undefined {
+    return this.chain.forkChoice.getAncestor(root, slot);
+  }
+
+  /** The block failed validation here, or descends from one that did. */
+  isKnownInvalid(root: string): boolean {
+    return this.chain.invalidBlocks.has(root);
+  }
+
+  isDescendant(ancestorRoot: string, root: string): boolean {
+    return this.chain.forkChoice.isDescendant(ancestorRoot, root);
+  }
+
+  /** The head's post-state if it is cached (no regen): for cheap reads such as metrics and the network's scoring. */
+  getCachedHeadState(): CachedBeaconState | undefined {
+    return this.chain.blockStates.peek(this.chain.headRoot);
+  }
+
+  /** The state of block `root` at the first slot of `epoch` (shared: do not mutate). */
+  getCheckpointState(epoch: number, root: string, caller: RegenCaller): Promise<CachedBeaconState> {
+    return this.chain.regen.getCheckpointState(epoch, root, caller);
+  }
+
+  /** Sizes and counters for the metrics. */
+  stats() {
+    const { forkChoice: fc, regen } = this.chain;
+    return {
+      forkChoiceSlot: fc.getCurrentSlot(),
+      forkChoiceNodes: fc.nodeCount,
+      forkChoiceVotes: fc.voteCount,
+      forkChoiceQueuedAttestations: fc.queuedAttestationCount,
+      blockStateCacheSize: this.chain.blockStates.size,
+      checkpointStateCacheSize: this.chain.checkpointStates.size,
+      pendingBlocks: this.chain.pending.size,
+      regenQueueLength: regen.queueLength,
+      regen: regen.counters,
+    };
+  }
+
+  /**
+   * AttestationData for `slot` and `committeeIndex` as seen from the head (validator.md's get_attestation_data):
+   * the head or its ancestor at the slot, its state in the slot's epoch for the source, the epoch's target.
+   */
+  async produceAttestationData(slot: number, committeeIndex: number): Promise<AttestationData> {
+    const c = this.chain.config;
+    const current = this.currentSlot();
+    if (slot > current + 1) throw new QueryError("INVALID_REQUEST", `slot ${slot} is in the future (current slot ${current})`);
+    if (slot < this.finalizedSlot) throw new QueryError("INVALID_REQUEST", `slot ${slot} is before the finalized slot ${this.finalizedSlot}`);
+    const headRoot = this.chain.headRoot;
+    const fc = this.chain.forkChoice;
+    const blockRoot = slot >= this.headSlot ? headRoot : fc.getAncestor(headRoot, slot);
+    if (blockRoot === undefined) throw new QueryError("NOT_FOUND", `no block known at or before slot ${slot}`);
+    const epoch = computeEpochAtSlot(c, slot);
+    // the block's state in the slot's epoch: its justified checkpoint is the vote's source
+    const state = await this.chain.regen.getCheckpointState(epoch, blockRoot, "validator");
+    const committees = state.epochCtx.getCommitteeCountPerSlot(epoch);
+    if (committeeIndex >= committees) {
+      throw new QueryError("INVALID_REQUEST", `committee_index ${committeeIndex} is out of range (${committees} committees per slot)`);
+    }
+    const targetRoot = fc.getAncestor(blockRoot, computeStartSlotAtEpoch(c, epoch)) ?? blockRoot;
+    return {
+      slot,
+      index: committeeIndex,
+      beaconBlockRoot: fromHex(blockRoot),
+      source: state.state.currentJustifiedCheckpoint.toValue(),
+      target: { epoch, root: fromHex(targetRoot) },
+    };
+  }
+
+  // --- blocks for req/resp and regen -------------------------------------------------------------------------
+
+  /** A block by root, hot or finalized. */
+  async getSignedBlock(rootHex: string): Promise<SignedBeaconBlock | null> {
+    const root = fromHex(rootHex);
+    return (await this.chain.db.getBlock(root)) ?? (await this.chain.db.getFinalizedBlockByRoot(root));
+  }
+
+  /** A block's SSZ by root, hot or finalized (beacon_blocks_by_root). */
+  async getBlockBytesByRoot(root: Uint8Array): Promise<Uint8Array | null> {
+    const db = this.chain.db;
+    const hot = await db.getBlockBytes(root);
+    if (hot) return hot;
+    const slot = await db.getFinalizedSlotByRoot(root);
+    return slot === null ? null : db.getFinalizedBlockBytesBySlot(slot);
+  }
+
+  /**
+   * The canonical chain's blocks in [startSlot, startSlot + count * step) as SSZ (beacon_blocks_by_range): the
+   * finalized part from the cold store by slot, the rest along the head's branch in fork choice.
+   */
+  async *getBlockBytesByRange(startSlot: number, count: number, step: number): AsyncIterable<Uint8Array> {
+    const { chain } = this;
+    const db = chain.db;
+    const finalizedSlot = this.finalizedSlot;
+    const end = startSlot + count * step; // exclusive
+    if (startSlot < finalizedSlot) {
+      const n = Math.min(count, Math.ceil((finalizedSlot - startSlot) / step));
+      for (const { bytes } of await db.getFinalizedBlockBytesByRange(startSlot, n, step)) yield bytes;
+    }
+    const roots: string[] = [];
+    for (let r: string | undefined = chain.headRoot; r; ) {
+      const node = chain.forkChoice.getBlock(r);
+      if (!node || node.slot < Math.max(startSlot, finalizedSlot)) break;
+      if (node.slot < end && (node.slot - startSlot) % step === 0) roots.push(r);
+      r = node.parentRoot;
+    }
+    for (const r of roots.reverse()) {
+      const bytes = await this.getBlockBytesByRoot(fromHex(r));
+      if (bytes) yield bytes;
+    }
+  }
+
+  /** The canonical chain's block root at `slot` (null for a skipped slot or a slot past the head). */
+  async getCanonicalBlockRootAtSlot(slot: number): Promise<string | null> {
+    const fc = this.chain.forkChoice;
+    const head = this.chain.headRoot;
+    const headNode = fc.getBlock(head);
+    if (!headNode || slot > headNode.slot) return null;
+    const finalizedSlot = fc.getBlock(fc.getFinalizedCheckpoint().root)?.slot ?? 0;
+    if (slot >= finalizedSlot) {
+      const r = fc.getAncestor(head, slot);
+      if (r !== undefined) return fc.getBlock(r)?.slot === slot ? r : null;
+    }
+    const anchor = this.chain.anchorSummary;
+    if (slot === anchor.slot) return anchor.root;
+    const block = await this.chain.db.getFinalizedBlockBySlot(slot);
+    return block ? toHex(this.chain.config.types.BeaconBlock.hashTreeRoot(block.message)) : null;
+  }
+
+  /** Whether a known block is on the canonical chain (an ancestor of the head, or finalized). */
+  async isCanonical(rootHex: string): Promise<boolean> {
+    const fc = this.chain.forkChoice;
+    if (fc.hasBlock(rootHex)) return fc.isDescendant(rootHex, this.chain.headRoot);
+    return (await this.chain.db.getFinalizedSlotByRoot(fromHex(rootHex))) !== null || rootHex === this.chain.anchorSummary.root;
   }
 
   async getState(id: ChainObjectId): Promise<StateResult | null> {
@@ -223,7 +381,7 @@ export class ChainQuery {
         root = fc.getJustifiedCheckpoint().root;
         break;
       case "slot":
-        root = id.slot === 0 ? ((await this.getGenesis())?.blockRoot ?? null) : await this.chain.getCanonicalBlockRootAtSlot(id.slot);
+        root = id.slot === 0 ? ((await this.getGenesis())?.blockRoot ?? null) : await this.getCanonicalBlockRootAtSlot(id.slot);
         break;
       case "root":
         root = id.root.toLowerCase();
@@ -234,12 +392,12 @@ export class ChainQuery {
   }
 
   async getBlockByRoot(root: string): Promise<BlockResult | null> {
-    let block = await this.chain.getBlockByRoot(root);
+    let block = await this.getSignedBlock(root);
     const genesis = await this.getGenesis();
     const isGenesis = genesis !== null && genesis.blockRoot === root;
     if (!block && isGenesis) block = genesis.block;
     if (!block) return null;
-    const canonical = isGenesis || (await this.chain.isCanonical(root));
+    const canonical = isGenesis || (await this.isCanonical(root));
     const finalizedRoot = this.chain.forkChoice.getFinalizedCheckpoint().root;
     const finalizedBlockSlot = this.chain.forkChoice.getBlock(finalizedRoot)?.slot ?? this.finalizedSlot;
     return { root, block, canonical, finalized: canonical && block.message.slot <= finalizedBlockSlot };

@@ -13,7 +13,7 @@ import type { BeaconConfig } from "../config/index.js";
 import type { BeaconDb } from "../db/index.js";
 import type { PeerInfo, Publisher, SyncStatus } from "../api/server/index.js";
 import { computeForkDigest } from "../state-transition/util/domain.js";
-import { fromHex, toHex } from "../state-transition/util/math.js";
+import { fromHex } from "../state-transition/util/math.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
 import type { Attestation, Metadata, Status } from "../types/index.js";
 import { RangeSync } from "../sync/rangeSync.js";
@@ -245,26 +245,25 @@ export class Network {
     }
     this.subnets.onSlot(slot);
     if (newEpoch) {
-      const head = this.o.chain.blockStates.get(this.o.chain.headRoot);
+      const head = this.o.chain.query.getCachedHeadState();
       this.gossip.updateScoreParams(head?.epochCtx.currentShuffling.activeIndices.length);
     }
   }
 
   private headSlot(): number {
-    return this.o.chain.forkChoice.getBlock(this.o.chain.headRoot)?.slot ?? 0;
+    return this.o.chain.query.headSlot;
   }
 
   getStatus(): Status {
-    const fc = this.o.chain.forkChoice;
-    const finalized = fc.getFinalizedCheckpoint();
-    const head = fc.getBlock(this.o.chain.headRoot);
+    const q = this.o.chain.query;
+    const finalized = q.getFinalizedCheckpoint();
     return {
       forkDigest: this.forkDigest,
       // p2p-interface.md: the genesis checkpoint's root is zero
       finalizedRoot: finalized.epoch === 0 ? new Uint8Array(32) : fromHex(finalized.root),
       finalizedEpoch: finalized.epoch,
       headRoot: fromHex(this.o.chain.headRoot),
-      headSlot: head?.slot ?? 0,
+      headSlot: q.headSlot,
     };
   }
 
@@ -338,40 +337,15 @@ export class Network {
 
   // --- req/resp serving -----------------------------------------------------------------------------------
 
-  private async *blocksByRange(startSlot: number, count: number, step: number): AsyncIterable<Uint8Array> {
-    const { chain, db } = this.o;
-    const finalizedSlot = computeStartSlotAtEpoch(this.o.config, chain.forkChoice.getFinalizedCheckpoint().epoch);
-    const end = startSlot + count * step; // exclusive
-    // the finalized part straight from the cold store, by slot
-    if (startSlot < finalizedSlot) {
-      const n = Math.min(count, Math.ceil((finalizedSlot - startSlot) / step));
-      for (const { bytes } of await db.getFinalizedBlockBytesByRange(startSlot, n, step)) yield bytes;
-    }
-    // the rest along the canonical chain in fork choice
-    const head = chain.headRoot;
-    const roots: string[] = [];
-    for (let r: string | undefined = head; r; ) {
-      const node = chain.forkChoice.getBlock(r);
-      if (!node || node.slot < Math.max(startSlot, finalizedSlot)) break;
-      if (node.slot < end && (node.slot - startSlot) % step === 0) roots.push(r);
-      r = node.parentRoot;
-    }
-    for (const r of roots.reverse()) {
-      const bytes = (await db.getBlockBytes(fromHex(r))) ?? (await this.finalizedBytesByRoot(r));
-      if (bytes) yield bytes;
-    }
+  private blocksByRange(startSlot: number, count: number, step: number): AsyncIterable<Uint8Array> {
+    return this.o.chain.query.getBlockBytesByRange(startSlot, count, step);
   }
 
   private async *blocksByRoot(roots: Uint8Array[]): AsyncIterable<Uint8Array> {
     for (const root of roots) {
-      const bytes = (await this.o.db.getBlockBytes(root)) ?? (await this.finalizedBytesByRoot(toHex(root)));
+      const bytes = await this.o.chain.query.getBlockBytesByRoot(root);
       if (bytes) yield bytes;
     }
-  }
-
-  private async finalizedBytesByRoot(rootHex: string): Promise<Uint8Array | null> {
-    const slot = await this.o.db.getFinalizedSlotByRoot(fromHex(rootHex));
-    return slot === null ? null : this.o.db.getFinalizedBlockBytesBySlot(slot);
   }
 
   /** Our canonical block root at the start of `epoch` (the latest block at or before its first slot). */
@@ -379,7 +353,7 @@ export class Network {
     if (epoch === 0) return new Uint8Array(32);
     const start = computeStartSlotAtEpoch(this.o.config, epoch);
     for (let s = start; s >= Math.max(0, start - 4 * this.o.config.SLOTS_PER_EPOCH); s--) {
-      const r = await this.o.chain.getCanonicalBlockRootAtSlot(s);
+      const r = await this.o.chain.query.getCanonicalBlockRootAtSlot(s);
       if (r) return fromHex(r);
     }
     return null;

@@ -5,6 +5,7 @@ import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { BeaconChain } from "../chain/chain.js";
 import { computeEpochAtSlot } from "../state-transition/util/epoch.js";
+import { EventLoopDelayMonitor } from "../util/eventLoop.js";
 
 export interface NodeMetrics {
   registry: Registry;
@@ -16,9 +17,9 @@ export interface NodeMetrics {
 export function createNodeMetrics(chain: BeaconChain, registry = new Registry()): NodeMetrics {
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: "cairn_process_" });
-  const fc = chain.forkChoice;
+  const q = chain.query;
   const cfg = chain.config;
-  const headSlot = () => fc.getBlock(chain.headRoot)?.slot ?? 0;
+  const headSlot = () => q.headSlot;
 
   new Gauge({ name: "beacon_head_slot", help: "Slot of the head block", registers, collect() { this.set(headSlot()); } });
   new Gauge({
@@ -34,7 +35,7 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
     help: "Epoch of the finalized checkpoint",
     registers,
     collect() {
-      this.set(fc.getFinalizedCheckpoint().epoch);
+      this.set(q.getFinalizedCheckpoint().epoch);
     },
   });
   new Gauge({
@@ -42,7 +43,7 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
     help: "Epoch of the current justified checkpoint (fork choice)",
     registers,
     collect() {
-      this.set(fc.getJustifiedCheckpoint().epoch);
+      this.set(q.getJustifiedCheckpoint().epoch);
     },
   });
   // the head state's view of justification: previous and current justified, and participation
@@ -52,7 +53,7 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
       help,
       registers,
       async collect() {
-        const s = chain.blockStates.get(chain.headRoot);
+        const s = q.getCachedHeadState();
         if (s) this.set(read(s));
       },
     });
@@ -63,10 +64,10 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
     help: "Epoch of the fork-choice clock",
     registers,
     collect() {
-      this.set(computeEpochAtSlot(cfg, fc.getCurrentSlot()));
+      this.set(computeEpochAtSlot(cfg, q.stats().forkChoiceSlot));
     },
   });
-  new Gauge({ name: "beacon_clock_slot", help: "Slot of the fork-choice clock", registers, collect() { this.set(fc.getCurrentSlot()); } });
+  new Gauge({ name: "beacon_clock_slot", help: "Slot of the fork-choice clock", registers, collect() { this.set(q.stats().forkChoiceSlot); } });
   const reorgs = new Counter({ name: "beacon_reorgs_total", help: "Head changes to a block that does not descend from the old head", registers });
   const reorgDepth = new Histogram({ name: "cairn_reorg_depth_slots", help: "Slots from the old head back to the common ancestor", buckets: [1, 2, 4, 8, 16, 32, 64], registers });
   const blocks = new Counter({ name: "beacon_processed_blocks_total", help: "Blocks imported into the chain", registers });
@@ -94,19 +95,19 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
     }
   });
 
-  new Gauge({ name: "cairn_fork_choice_nodes", help: "Blocks in the fork-choice proto-array", registers, collect() { this.set(fc.nodeCount); } });
-  new Gauge({ name: "cairn_fork_choice_votes", help: "Validators with a latest message", registers, collect() { this.set(fc.voteCount); } });
-  new Gauge({ name: "cairn_block_state_cache_size", help: "States in the block-state cache", registers, collect() { this.set(chain.blockStates.size); } });
-  new Gauge({ name: "cairn_checkpoint_state_cache_size", help: "States in the checkpoint-state cache", registers, collect() { this.set(chain.checkpointStates.size); } });
-  new Gauge({ name: "cairn_pending_blocks", help: "Blocks held until their parent arrives", registers, collect() { this.set(chain.pending.size); } });
-  new Gauge({ name: "cairn_regen_queue_length", help: "State regeneration requests waiting", registers, collect() { this.set(chain.regen.queueLength); } });
+  new Gauge({ name: "cairn_fork_choice_nodes", help: "Blocks in the fork-choice proto-array", registers, collect() { this.set(q.stats().forkChoiceNodes); } });
+  new Gauge({ name: "cairn_fork_choice_votes", help: "Validators with a latest message", registers, collect() { this.set(q.stats().forkChoiceVotes); } });
+  new Gauge({ name: "cairn_block_state_cache_size", help: "States in the block-state cache", registers, collect() { this.set(q.stats().blockStateCacheSize); } });
+  new Gauge({ name: "cairn_checkpoint_state_cache_size", help: "States in the checkpoint-state cache", registers, collect() { this.set(q.stats().checkpointStateCacheSize); } });
+  new Gauge({ name: "cairn_pending_blocks", help: "Blocks held until their parent arrives", registers, collect() { this.set(q.stats().pendingBlocks); } });
+  new Gauge({ name: "cairn_regen_queue_length", help: "State regeneration requests waiting", registers, collect() { this.set(q.stats().regenQueueLength); } });
   const regenCounter = (name: string, help: string, key: "requests" | "cacheHits" | "shared" | "dropped" | "blocksReplayed") =>
     new Gauge({
       name,
       help,
       registers,
       collect() {
-        this.set(chain.regen.counters[key]);
+        this.set(q.stats().regen[key]);
       },
     });
   regenCounter("cairn_regen_requests", "State regeneration requests (all callers, since start)", "requests");
@@ -120,7 +121,29 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
     labelNames: ["caller"] as const,
     registers,
     collect() {
-      for (const [caller, n] of Object.entries(chain.regen.counters.byCaller)) this.set({ caller }, n);
+      for (const [caller, n] of Object.entries(q.stats().regen.byCaller)) this.set({ caller }, n);
+    },
+  });
+
+  // the event loop's delay: what every request, stream and import waits for on top of its own work
+  const loop = new EventLoopDelayMonitor(10);
+  for (const [name, p] of [["p50", 50], ["p99", 99]] as const) {
+    new Gauge({
+      name: `cairn_event_loop_delay_${name}_seconds`,
+      help: `Event-loop delay, ${name} since the previous scrape`,
+      registers,
+      collect() {
+        this.set(loop.percentileMs(p) / 1000);
+      },
+    });
+  }
+  new Gauge({
+    name: "cairn_event_loop_delay_max_seconds",
+    help: "Longest event-loop delay since the previous scrape",
+    registers,
+    collect() {
+      this.set(loop.maxMs() / 1000);
+      loop.reset();
     },
   });
 

@@ -101,19 +101,21 @@ export class BeaconNode {
     let bls: (BlsVerifier & { close?(): Promise<void> }) | undefined;
     try {
       bls = new BlsWorkerPool(opts.blsWorkers);
+      // the chain refuses blocks from beyond this clock
+      const chainOpts = { ...opts.chain, ...(opts.now ? { now: opts.now } : {}) };
       let chain: BeaconChain;
       if (await db.getMeta("anchor")) {
         const t = performance.now();
-        chain = await BeaconChain.fromDb(config, db, bls, opts.chain);
+        chain = await BeaconChain.fromDb(config, db, bls, chainOpts);
         logger.info("resumed from the database", {
-          head: chain.forkChoice.getBlock(chain.headRoot)?.slot,
-          finalized: chain.forkChoice.getFinalizedCheckpoint().epoch,
-          blocksReplayed: chain.regen.counters.blocksReplayed,
+          head: chain.query.headSlot,
+          finalized: chain.query.getFinalizedCheckpoint().epoch,
+          blocksReplayed: chain.query.stats().regen.blocksReplayed,
           ms: Math.round(performance.now() - t),
         });
       } else {
         if (!genesis) throw new Error(`the database in ${opts.datadir} is empty: give a genesis state (--genesis-state FILE.ssz)`);
-        chain = await BeaconChain.fromAnchorState(config, db, bls, genesis, opts.chain);
+        chain = await BeaconChain.fromAnchorState(config, db, bls, genesis, chainOpts);
         logger.info("started from the genesis state", {
           genesisTime: genesis.state.genesisTime,
           validators: genesis.state.validators.length,
@@ -209,17 +211,16 @@ export class BeaconNode {
   }
 
   status(): NodeStatus {
-    const fc = this.chain.forkChoice;
-    const head = fc.getBlock(this.chain.headRoot);
-    const headState = this.chain.blockStates.get(this.chain.headRoot);
+    const q = this.chain.query;
+    const headState = q.getCachedHeadState();
     let participation: number | null = null;
     if (headState) participation = previousEpochTargetParticipation(headState);
     return {
       clockSlot: this.clock.currentSlot(),
-      headSlot: head?.slot ?? 0,
+      headSlot: q.headSlot,
       headRoot: this.chain.headRoot,
-      justifiedEpoch: fc.getJustifiedCheckpoint().epoch,
-      finalizedEpoch: fc.getFinalizedCheckpoint().epoch,
+      justifiedEpoch: q.getJustifiedCheckpoint().epoch,
+      finalizedEpoch: q.getFinalizedCheckpoint().epoch,
       previousEpochParticipation: participation,
       peers: this.network?.peerManager.peerCount ?? 0,
     };

@@ -8,9 +8,8 @@
 //     -> imported strictly in order; a batch that fails (timeout, bad response, invalid block) goes to another peer
 //     -> a first block whose parent is unknown means a fork: step back towards finality and try again
 import type { BeaconChain } from "../chain/chain.js";
-import { BlockError } from "../chain/errors.js";
+import { BlockError, blockErrorOutcome } from "../chain/blocks/errors.js";
 import type { BeaconConfig } from "../config/index.js";
-import { computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
 import { toHex } from "../state-transition/util/math.js";
 import type { SignedBeaconBlock, Status } from "../types/index.js";
 
@@ -84,8 +83,6 @@ interface Batch {
 
 export class RangeSync {
   state: SyncState = "stalled";
-  /** block roots found invalid: chains through them are never downloaded again */
-  readonly invalidRoots = new Set<string>();
   blocksImported = 0;
   private stopped = true;
   private loop: Promise<void> = Promise.resolve();
@@ -121,14 +118,14 @@ export class RangeSync {
   }
 
   get headSlot(): number {
-    return this.o.chain.forkChoice.getBlock(this.o.chain.headRoot)?.slot ?? 0;
+    return this.o.chain.query.headSlot;
   }
 
   /** The highest head slot among peers whose head is not a known-invalid chain. */
   bestPeerHeadSlot(): number {
     let best = -1;
     for (const [, s] of this.o.peers.getPeerStatuses()) {
-      if (this.invalidRoots.has(toHex(s.headRoot))) continue;
+      if (this.o.chain.query.isKnownInvalid(toHex(s.headRoot))) continue;
       if (s.headSlot > best) best = s.headSlot;
     }
     return best;
@@ -137,7 +134,7 @@ export class RangeSync {
   private usablePeers(minHeadSlot: number): string[] {
     const out: string[] = [];
     for (const [peer, s] of this.o.peers.getPeerStatuses()) {
-      if (this.invalidRoots.has(toHex(s.headRoot))) continue;
+      if (this.o.chain.query.isKnownInvalid(toHex(s.headRoot))) continue;
       if (s.headSlot >= minHeadSlot) out.push(peer);
     }
     return out;
@@ -181,7 +178,6 @@ export class RangeSync {
 
   /** Downloads and imports from the head towards `target`, returning when it is reached or the round gives up. */
   private async syncTo(target: number): Promise<void> {
-    const c = this.o.config;
     let start = this.headSlot + 1;
     let backtrack = 0;
     const queue: Batch[] = [];
@@ -227,7 +223,7 @@ export class RangeSync {
       if (outcome === "fork") {
         // our head is not on the peers' chain: step back (1, 2, 4 ... batches) towards the finalized slot
         backtrack = backtrack === 0 ? 1 : backtrack * 2;
-        const finalizedSlot = computeStartSlotAtEpoch(c, this.o.chain.forkChoice.getFinalizedCheckpoint().epoch);
+        const finalizedSlot = this.o.chain.query.finalizedSlot;
         const from = Math.max(finalizedSlot + 1, first.startSlot - backtrack * this.batchSlots);
         this.o.logger?.info("peers are on another fork: looking for the common ancestor", { from, head: this.headSlot });
         queue.length = 0;
@@ -285,29 +281,24 @@ export class RangeSync {
     const chain = this.o.chain;
     for (let i = 0; i < blocks.length; i++) {
       const signed = blocks[i];
-      const root = toHex(this.o.config.types.BeaconBlock.hashTreeRoot(signed.message));
-      if (this.invalidRoots.has(toHex(signed.message.parentRoot))) {
-        this.invalidRoots.add(root);
-        return this.failBatch(b, "lowTolerance", `block ${root} descends from an invalid block`);
-      }
+      // the chain remembers invalid blocks and refuses their descendants (KNOWN_INVALID) before any work
       try {
-        const r = await chain.processBlock(signed, { verifySignatures: this.o.verifySignatures ?? true });
+        const r = await chain.processBlock({ signed, source: "sync", verifySignatures: this.o.verifySignatures ?? true });
         if (r.status === "pending") {
           if (i === 0) return "fork";
-          return this.failBatch(b, "lowTolerance", `block ${root} does not follow the previous block of its batch`);
+          return this.failBatch(b, "lowTolerance", `block ${r.root} does not follow the previous block of its batch`);
         }
         this.countImport();
       } catch (e) {
-        if (e instanceof BlockError && (e.code === "ALREADY_KNOWN" || e.code === "WOULD_REVERT_FINALIZED")) continue;
-        if (e instanceof BlockError && (e.code === "INVALID_STATE_TRANSITION" || e.code === "INVALID_SIGNATURE")) {
-          // a bad signature says nothing about the block (its root covers the message only): only a message that
-          // fails the state transition marks its chain invalid
-          if (e.code === "INVALID_STATE_TRANSITION") this.invalidRoots.add(root);
-          this.o.logger?.warn("peer served an invalid block", { peer: b.peer, slot: signed.message.slot, root, error: e.message });
-          return this.failBatch(b, "lowTolerance", `invalid block ${root}: ${e.message}`);
+        if (!(e instanceof BlockError)) throw e;
+        const outcome = blockErrorOutcome(e);
+        if (outcome.fault === "nobody") continue; // known, or finalized meanwhile
+        if (outcome.fault === "peer") {
+          this.o.logger?.warn("peer served an invalid block", { peer: b.peer, slot: signed.message.slot, error: e.message });
+          return this.failBatch(b, "lowTolerance", `invalid block at slot ${signed.message.slot}: ${e.message}`);
         }
         // our own trouble (queue full, store, regen): retry the batch without blaming the peer
-        this.o.logger?.warn("import failed", { slot: signed.message.slot, error: (e as Error).message });
+        this.o.logger?.warn("import failed", { slot: signed.message.slot, error: e.message });
         b.blocks = null;
         return "retry";
       }

@@ -2,7 +2,7 @@
 // for the missing ancestors by root (beacon_blocks_by_root), walking back up to `maxDepth` blocks, then imports
 // them oldest first (the pending children follow on their own). Deeper gaps are range sync's job.
 import type { BeaconChain } from "../chain/chain.js";
-import { BlockError } from "../chain/errors.js";
+import { BlockError } from "../chain/blocks/errors.js";
 import type { BeaconConfig } from "../config/index.js";
 import { toHex } from "../state-transition/util/math.js";
 import type { SignedBeaconBlock } from "../types/index.js";
@@ -31,7 +31,7 @@ export class UnknownBlockSync {
   /** `block` arrived and its parent is unknown: look the parent chain up (deduplicated, bounded). */
   onUnknownParent(block: SignedBeaconBlock): void {
     // the block itself waits in the chain's pending pool and is imported as soon as its parent is
-    void this.o.chain.processBlock(block).catch(() => undefined);
+    void this.o.chain.processBlock({ signed: block, source: "lookup" }).catch(() => undefined);
     const parent = toHex(block.message.parentRoot);
     if (this.inFlight.has(parent) || this.inFlight.size >= (this.o.maxConcurrent ?? 2)) return;
     const failedAt = this.failed.get(parent);
@@ -52,15 +52,15 @@ export class UnknownBlockSync {
     const maxDepth = this.o.maxDepth ?? this.o.config.SLOTS_PER_EPOCH * 2;
     const fetched: SignedBeaconBlock[] = [];
     let want = root;
-    for (let depth = 0; depth < maxDepth && !chain.forkChoice.hasBlock(want); depth++) {
+    for (let depth = 0; depth < maxDepth && !chain.query.hasBlock(want); depth++) {
       const block = await this.fetchOne(want);
       fetched.push(block);
       want = toHex(block.message.parentRoot);
     }
-    if (!chain.forkChoice.hasBlock(want)) throw new Error(`no known ancestor within ${maxDepth} blocks of ${root}`);
+    if (!chain.query.hasBlock(want)) throw new Error(`no known ancestor within ${maxDepth} blocks of ${root}`);
     for (const block of fetched.reverse()) {
       try {
-        await chain.processBlock(block);
+        await chain.processBlock({ signed: block, source: "lookup" });
         this.imported++;
       } catch (e) {
         if (e instanceof BlockError && e.code === "ALREADY_KNOWN") continue;

@@ -127,7 +127,7 @@ describe("attestation packing on a real chain", () => {
     });
     const dataRoot = toHex(t.AttestationData.hashTreeRoot(d));
     // already on chain: the head block's own attestations (of the slot before)
-    const headBlock = (await tc.chain.getBlockByRoot(tc.chain.headRoot))!.message;
+    const headBlock = (await tc.chain.query.getSignedBlock(tc.chain.headRoot))!.message;
     const onChain = headBlock.body.attestations.map((a) => ({ dataRoot: toHex(t.AttestationData.hashTreeRoot(a.data)), attestation: a }));
     assert.ok(onChain.length > 0);
     // wrong source: not includable

@@ -166,7 +166,7 @@ describe("beacon: genesis and states", () => {
 
     // a recent slot: the post-state of that slot's block
     const slot = headSlot() - 3;
-    const blockRoot = await tc.chain.getCanonicalBlockRootAtSlot(slot);
+    const blockRoot = await tc.chain.query.getCanonicalBlockRootAtSlot(slot);
     const expected = tc.chain.forkChoice.getBlock(blockRoot!)!.stateRoot;
     assert.equal((await get(`/eth/v1/beacon/states/${slot}/root`)).body.data.root, expected);
     // the same state by its root, and the slot-5 state (before the finalized checkpoint) by slot and root
@@ -252,7 +252,7 @@ describe("beacon: headers and blocks", () => {
     const slot = headSlot() - 2;
     const atSlot = (await get(`/eth/v1/beacon/headers?slot=${slot}`)).body.data;
     assert.equal(atSlot.length, 1);
-    assert.equal(atSlot[0].root, await tc.chain.getCanonicalBlockRootAtSlot(slot));
+    assert.equal(atSlot[0].root, await tc.chain.query.getCanonicalBlockRootAtSlot(slot));
     const children = (await get(`/eth/v1/beacon/headers?parent_root=${atSlot[0].root}`)).body.data;
     assert.equal(children[0].header.message.slot, String(slot + 1));
     assert.equal((await get(`/eth/v1/beacon/headers/${atSlot[0].root}`)).body.data.header.message.slot, String(slot));
@@ -273,7 +273,7 @@ describe("beacon: headers and blocks", () => {
 
     const root = (await get(`/eth/v1/beacon/blocks/${slot}/root`)).body.data.root;
     assert.equal(root, atSlot[0].root);
-    const stored = await tc.chain.getBlockByRoot(root);
+    const stored = await tc.chain.query.getSignedBlock(root);
     const atts = (await get(`/eth/v1/beacon/blocks/${root}/attestations`)).body.data;
     assert.ok(atts.length > 0);
     assert.equal(atts.length, stored!.message.body.attestations.length);

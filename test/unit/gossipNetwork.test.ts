@@ -61,7 +61,7 @@ describe("gossip between libp2p hosts", () => {
   }
 
   async function node(bls?: BlsVerifier): Promise<Node> {
-    const tc = await buildApiTestChain({ validators: 64, slots: 2 });
+    const tc = await buildApiTestChain({ validators: 64, slots: 2, bls });
     const h = await host(tc.config);
     const pools = new OpPools(tc.chain, { currentSlot: () => clockSlot });
     const penalties: string[] = [];
@@ -123,7 +123,7 @@ describe("gossip between libp2p hosts", () => {
   it("a valid block published by A is imported by B's chain", async () => {
     const block = makeSignedEmptyBlock(await a.tc.chain.getHeadState("test"), 3);
     const root = toHex(a.tc.config.types.BeaconBlock.hashTreeRoot(block.message));
-    await a.tc.chain.processBlock(block);
+    await a.tc.chain.processBlock({ signed: block, source: "test" });
     assert.ok((await a.gossip.publishBlock(block)) >= 1);
     await until("B to import the block", () => b.tc.chain.forkChoice.hasBlock(root));
     assert.equal(b.tc.chain.headRoot, root);
@@ -162,7 +162,7 @@ describe("gossip between libp2p hosts", () => {
     assert.ok(!b.tc.chain.forkChoice.hasBlock(toHex(t.BeaconBlock.hashTreeRoot(badSig.message))));
 
     // B still works: the valid block of slot 4 (same message as the rejected one, but a new message id) is imported
-    await a.tc.chain.processBlock(good4);
+    await a.tc.chain.processBlock({ signed: good4, source: "test" });
     await a.gossip.publishBlock(good4);
     const root4 = toHex(t.BeaconBlock.hashTreeRoot(good4.message));
     await until("B to import the slot 4 block", () => b.tc.chain.forkChoice.hasBlock(root4));
@@ -177,7 +177,7 @@ describe("gossip between libp2p hosts", () => {
     // a second block of the same proposer for slot 4 (other graffiti, so another root and message id)
     const head = await b.tc.chain.getHeadState("test");
     const root4 = b.tc.chain.headRoot;
-    const original = (await b.tc.chain.getBlockByRoot(root4))!;
+    const original = (await b.tc.chain.query.getSignedBlock(root4))!;
     assert.equal(original.message.slot, 4);
     const twin: SignedBeaconBlock = {
       message: { ...original.message, body: { ...original.message.body, graffiti: new Uint8Array(32).fill(1) } },
@@ -187,7 +187,7 @@ describe("gossip between libp2p hosts", () => {
     // a block B already has, from elsewhere than gossip (imported directly, e.g. by sync)
     clockSlot = 5;
     const block5 = makeSignedEmptyBlock(head, 5);
-    await b.tc.chain.processBlock(block5);
+    await b.tc.chain.processBlock({ signed: block5, source: "test" });
     await cPublish(blockTopic, new Uint8Array(snappy.compressSync(t.SignedBeaconBlock.serialize(block5))));
     await until("B to ignore both", () => b.gossip.getCounters().beacon_block.ignore === prev.ignore + 2);
     const now = b.gossip.getCounters().beacon_block;
@@ -203,9 +203,9 @@ describe("gossip between libp2p hosts", () => {
     const t = a.tc.config.types;
     // A builds slots 6 and 7; B hears only of 7
     clockSlot = 7;
-    await a.tc.chain.processBlock((await b.tc.chain.getBlockByRoot(b.tc.chain.headRoot))!); // A learns block 5
+    await a.tc.chain.processBlock({ signed: (await b.tc.chain.query.getSignedBlock(b.tc.chain.headRoot))!, source: "test" }); // A learns block 5
     const b6 = makeSignedEmptyBlock(await a.tc.chain.getHeadState("test"), 6);
-    await a.tc.chain.processBlock(b6);
+    await a.tc.chain.processBlock({ signed: b6, source: "test" });
     const b7 = makeSignedEmptyBlock(await a.tc.chain.getHeadState("test"), 7);
     const prev = b.gossip.getCounters().beacon_block;
     await cPublish(blockTopic, new Uint8Array(snappy.compressSync(t.SignedBeaconBlock.serialize(b7))));

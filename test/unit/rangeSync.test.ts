@@ -40,8 +40,8 @@ async function freshChain(): Promise<{ chain: BeaconChain; close(): Promise<void
 async function canonicalRange(startSlot: number, count: number): Promise<SignedBeaconBlock[]> {
   const out: SignedBeaconBlock[] = [];
   for (let s = startSlot; s < startSlot + count; s++) {
-    const root = await source.getCanonicalBlockRootAtSlot(s);
-    if (root && s > 0) out.push((await source.getBlockByRoot(root))!);
+    const root = await source.query.getCanonicalBlockRootAtSlot(s);
+    if (root && s > 0) out.push((await source.query.getSignedBlock(root))!);
   }
   return out;
 }
@@ -141,7 +141,7 @@ test("a peer serving bad signatures or invalid blocks is reported, invalid roots
     assert.equal(chain.headRoot, source.headRoot);
     assert.ok(peers.reports.some((r) => r.peer === "bad"), "bad peer reported");
     assert.ok(!peers.reports.some((r) => r.peer === "good"), "good peer not reported");
-    assert.ok(badCalls >= 2 && sync.invalidRoots.size >= 1, `invalid roots remembered: ${sync.invalidRoots.size}`);
+    assert.ok(badCalls >= 2 && chain.invalidBlocks.size >= 1, `invalid roots remembered: ${chain.invalidBlocks.size}`);
   } finally {
     await sync.stop();
     await close();
@@ -152,10 +152,10 @@ test("when the local head is on another fork, sync finds the common ancestor and
   const { chain, close } = await freshChain();
   // a local block at the source's first block slot, which the peers never saw
   let first = 1;
-  while (!(await source.getCanonicalBlockRootAtSlot(first))) first++;
+  while (!(await source.query.getCanonicalBlockRootAtSlot(first))) first++;
   const fork = makeSignedEmptyBlock(chain.anchorState, first, { graffiti: new Uint8Array(32).fill(0x66) });
-  await chain.processBlock(fork);
-  assert.notEqual(chain.headRoot, await source.getCanonicalBlockRootAtSlot(first), "the local block differs from the peers'");
+  await chain.processBlock({ signed: fork, source: "test" });
+  assert.notEqual(chain.headRoot, await source.query.getCanonicalBlockRootAtSlot(first), "the local block differs from the peers'");
   const peers = new FakePeers();
   peers.statuses.set("a", sourceStatus());
   const starts: number[] = [];

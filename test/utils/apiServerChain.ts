@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromHexString } from "@chainsafe/ssz";
+import type { BlsVerifier } from "../../src/chain/bls/interface.js";
 import { MainThreadBlsVerifier } from "../../src/chain/bls/mainThread.js";
 import { BeaconChain } from "../../src/chain/chain.js";
 import { InteropSigner } from "../../src/chain/harness/signer.js";
@@ -35,11 +36,11 @@ export function apiTestConfig(): BeaconConfig {
 }
 
 /** Imports blocks at slots 1..`slots`, each with the previous slot's attestations by every validator. */
-export async function buildApiTestChain(opts: { validators: number; slots: number }): Promise<ApiTestChain> {
+export async function buildApiTestChain(opts: { validators: number; slots: number; bls?: BlsVerifier }): Promise<ApiTestChain> {
   const config = apiTestConfig();
   const datadir = mkdtempSync(join(tmpdir(), "cairn-api-"));
   const db = await BeaconDb.open(datadir, { config });
-  const bls = new MainThreadBlsVerifier();
+  const bls = opts.bls ?? new MainThreadBlsVerifier();
   const genesis = createCachedBeaconState(config, createInteropGenesisStateFast(config, opts.validators, config.MIN_GENESIS_TIME, { signDeposits: false }));
   const chain = await BeaconChain.fromAnchorState(config, db, bls, genesis.clone(true));
   const signer = new InteropSigner(config, true);
@@ -62,7 +63,7 @@ export async function buildApiTestChain(opts: { validators: number; slots: numbe
     const { block } = produceBlock(pre, { randaoReveal, attestations: pool });
     const included = new Set(block.body.attestations);
     pool = pool.filter((a) => !included.has(a) && a.data.slot + config.SLOTS_PER_EPOCH > slot);
-    await chain.processBlock(signer.signBlock(pre, block));
+    await chain.processBlock({ signed: signer.signBlock(pre, block), source: "test" });
   }
   await chain.settle();
   return {

@@ -197,6 +197,7 @@ export async function getBlockOr404(ctx: ApiContext, blockId: string | undefined
 export function queryErrorStatus(e: QueryError): number {
   switch (e.code) {
     case "INVALID_ID":
+    case "INVALID_REQUEST":
       return 400;
     case "NOT_FOUND":
       return 404;

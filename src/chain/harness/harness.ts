@@ -128,7 +128,7 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
         pool = pool.filter((a) => !included.has(a));
         const signed = signer.signBlock(pre, block);
         const t = performance.now();
-        await chain.processBlock(signed, { verifySignatures: o.signatures });
+        await chain.processBlock({ signed, source: "harness", verifySignatures: o.signatures });
         importMs.push(performance.now() - t);
       }
 

@@ -20,6 +20,14 @@ export interface RegenCounters extends RegenStats {
 
 export class RegenQueueFullError extends Error {}
 
+/**
+ * Callers driven by requests from outside (queries, gossip validation) may not start replays longer than the
+ * regenerator's limit; the chain's own callers (import, fork choice, restart, sync) replay whatever it takes.
+ */
+function replayLimited(caller: RegenCaller): boolean {
+  return caller === "api" || caller === "gossip" || caller === "validator";
+}
+
 interface Job {
   run: () => Promise<CachedBeaconState>;
   resolve: (s: CachedBeaconState) => void;
@@ -55,14 +63,16 @@ export class QueuedStateRegenerator {
     this.count(caller);
     const hit = this.blockStates.get(rootHex);
     if (hit) return this.hit(hit);
-    return this.dedupe(`block:${rootHex}`, () => this.regen.getBlockState(rootHex));
+    const limited = replayLimited(caller);
+    return this.dedupe(`block:${rootHex}:${limited}`, () => this.regen.getBlockState(rootHex, limited ? undefined : Infinity));
   }
 
   getCheckpointState(epoch: number, rootHex: string, caller: RegenCaller): Promise<CachedBeaconState> {
     this.count(caller);
     const hit = this.checkpointStates.get(Cps.key(epoch, rootHex));
     if (hit) return this.hit(hit);
-    return this.dedupe(`cp:${epoch}:${rootHex}`, () => this.regen.getCheckpointState(epoch, rootHex));
+    const limited = replayLimited(caller);
+    return this.dedupe(`cp:${epoch}:${rootHex}:${limited}`, () => this.regen.getCheckpointState(epoch, rootHex, limited ? undefined : Infinity));
   }
 
   /** A fresh mutable pre-state; never shared, so identical calls are not merged (each caller mutates its own). */

@@ -3,6 +3,7 @@ import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transit
 import { processBlock, processSlots, type CachedBeaconState } from "../../state-transition/index.js";
 import type { BeaconBlock, SignedBeaconBlock } from "../../types/index.js";
 import { toHex } from "../../state-transition/util/math.js";
+import { yieldToEventLoop } from "../../util/eventLoop.js";
 import type { BlockStateCache, CheckpointStateCache } from "../stateCache.js";
 import { CheckpointStateCache as Cps } from "../stateCache.js";
 
@@ -20,6 +21,15 @@ export class RegenError extends Error {
   ) {
     super(message);
     this.name = "RegenError";
+  }
+}
+
+/** process_slots one epoch at a time, yielding between epoch transitions (each costs tens of ms at mainnet size). */
+async function processSlotsYielding(config: BeaconConfig, state: CachedBeaconState, slot: number): Promise<void> {
+  while (state.state.slot < slot) {
+    const nextEpochStart = computeStartSlotAtEpoch(config, computeEpochAtSlot(config, state.state.slot) + 1);
+    processSlots(state, Math.min(slot, nextEpochStart));
+    if (state.state.slot < slot) await yieldToEventLoop();
   }
 }
 
@@ -43,8 +53,12 @@ export class StateRegenerator {
     private readonly maxReplayBlocks: number,
   ) {}
 
-  /** The post-state of the block `rootHex` (shared: callers must not mutate it). */
-  async getBlockState(rootHex: string): Promise<CachedBeaconState> {
+  /**
+   * The post-state of the block `rootHex` (shared: callers must not mutate it). `maxReplayBlocks` bounds the work
+   * for callers that must not start long replays (queries); the chain's own callers replay whatever it takes, so a
+   * restart or an import never fails for want of a nearer state.
+   */
+  async getBlockState(rootHex: string, maxReplayBlocks = this.maxReplayBlocks): Promise<CachedBeaconState> {
     const cached = this.blockStates.get(rootHex);
     if (cached) return cached;
 
@@ -62,8 +76,8 @@ export class StateRegenerator {
         );
       }
       toReplay.push(block);
-      if (toReplay.length > this.maxReplayBlocks) {
-        throw new RegenError("TOO_MANY_BLOCKS", `regenerating ${rootHex} needs more than ${this.maxReplayBlocks} blocks`);
+      if (toReplay.length > maxReplayBlocks) {
+        throw new RegenError("TOO_MANY_BLOCKS", `regenerating ${rootHex} needs more than ${maxReplayBlocks} blocks`);
       }
       cursor = toHex(block.message.parentRoot);
     }
@@ -74,6 +88,8 @@ export class StateRegenerator {
       if (state.state.slot < block.slot) processSlots(state, block.slot);
       processBlock(state, block, false);
       this.stats.blocksReplayed++;
+      // a long replay (a restart after long non-finality) must leave the event loop to the API and the network
+      if (i % 8 === 0) await yieldToEventLoop();
     }
     state.state.commit();
     if (toReplay.length > 0) this.blockStates.set(rootHex, state);
@@ -82,15 +98,15 @@ export class StateRegenerator {
   }
 
   /** The state of block `rootHex` advanced to the first slot of `epoch` (shared: callers must not mutate it). */
-  async getCheckpointState(epoch: number, rootHex: string): Promise<CachedBeaconState> {
+  async getCheckpointState(epoch: number, rootHex: string, maxReplayBlocks = this.maxReplayBlocks): Promise<CachedBeaconState> {
     const key = Cps.key(epoch, rootHex);
     const cached = this.checkpointStates.get(key);
     if (cached) return cached;
-    const blockState = await this.getBlockState(rootHex);
+    const blockState = await this.getBlockState(rootHex, maxReplayBlocks);
     const startSlot = computeStartSlotAtEpoch(this.config, epoch);
     if (blockState.state.slot >= startSlot) return blockState;
     const state = blockState.clone();
-    processSlots(state, startSlot);
+    await processSlotsYielding(this.config, state, startSlot);
     state.state.commit();
     this.checkpointStates.set(key, state);
     return state;
@@ -99,12 +115,12 @@ export class StateRegenerator {
   /** A fresh, mutable state at `block.slot` on top of its parent: the input of the block's state transition. */
   async getPreState(block: BeaconBlock): Promise<CachedBeaconState> {
     const parentRootHex = toHex(block.parentRoot);
-    const parentState = await this.getBlockState(parentRootHex);
+    const parentState = await this.getBlockState(parentRootHex, Infinity);
     const blockEpoch = computeEpochAtSlot(this.config, block.slot);
     // Crossing into a new epoch goes through the checkpoint state, which sibling blocks of that epoch share.
     const base =
       computeEpochAtSlot(this.config, parentState.state.slot) < blockEpoch
-        ? await this.getCheckpointState(blockEpoch, parentRootHex)
+        ? await this.getCheckpointState(blockEpoch, parentRootHex, Infinity)
         : parentState;
     const pre = base.clone();
     if (pre.state.slot < block.slot) processSlots(pre, block.slot);

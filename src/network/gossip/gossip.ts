@@ -7,12 +7,12 @@
 import { TopicValidatorResult, type GossipsubMessage, type Message } from "@libp2p/gossipsub";
 import type { TopicScoreParams } from "@libp2p/gossipsub/score";
 import type { PeerId } from "@libp2p/interface";
-import { BlockError } from "../../chain/errors.js";
+import { BlockError, blockErrorOutcome } from "../../chain/blocks/errors.js";
+import type { GossipVerifiedBlock } from "../../chain/blocks/types.js";
 import type { BeaconChain } from "../../chain/chain.js";
 import type { OpPools } from "../../chain/opPools/index.js";
 import type { BeaconConfig } from "../../config/index.js";
 import { verifySignatureSets } from "../../crypto/bls.js";
-import { toHex } from "../../state-transition/util/math.js";
 import type { Attestation, AttesterSlashing, ProposerSlashing, SignedAggregateAndProof, SignedBeaconBlock, SignedVoluntaryExit } from "../../types/index.js";
 import type { GossipService } from "../libp2p.js";
 import { decodeMessageData, encodeGossipPayload } from "./encoding.js";
@@ -310,8 +310,7 @@ export class Gossip {
   private async validateDecoded(d: Decoded, peerId: string): Promise<void> {
     switch (d.name) {
       case "beacon_block":
-        await validateGossipBlock(this.ctx, d.value, peerId);
-        this.importBlock(d.value, peerId);
+        this.importBlock(await validateGossipBlock(this.ctx, d.value, peerId), peerId);
         return;
       case "beacon_aggregate_and_proof":
         return validateGossipAggregate(this.ctx, d.value, peerId);
@@ -327,17 +326,13 @@ export class Gossip {
     }
   }
 
-  /** A block passed the gossip rules: import it. One that then fails the state transition marks its branch invalid. */
-  private importBlock(signed: SignedBeaconBlock, peerId: string): void {
-    this.opts.chain.processBlock(signed).then(
-      (r) => this.opts.logger?.debug("gossip block imported", { slot: signed.message.slot, root: r.root, status: r.status }),
+  /** A block passed the gossip rules: import it, keeping what validation proved. A peer is blamed only as blockErrorOutcome() says. */
+  private importBlock(gv: GossipVerifiedBlock, peerId: string): void {
+    this.opts.chain.processBlock(gv).then(
+      (r) => this.opts.logger?.debug("gossip block imported", { slot: gv.signed.message.slot, root: r.root, status: r.status }),
       (e: unknown) => {
-        if (e instanceof BlockError && (e.code === "INVALID_STATE_TRANSITION" || e.code === "INVALID_SIGNATURE")) {
-          const root = toHex(this.opts.config.types.BeaconBlock.hashTreeRoot(signed.message));
-          this.ctx.seen.invalidBlocks.add(root);
-          this.penalize(peerId, `beacon_block: ${e.message}`);
-        }
-        this.opts.logger?.debug("gossip block not imported", { slot: signed.message.slot, error: (e as Error).message });
+        if (e instanceof BlockError && blockErrorOutcome(e).fault === "peer") this.penalize(peerId, `beacon_block: ${e.message}`);
+        this.opts.logger?.debug("gossip block not imported", { slot: gv.signed.message.slot, error: (e as Error).message });
       },
     );
   }

@@ -55,8 +55,6 @@ export class BoundedSeenSet<V> {
 export class GossipSeenCaches {
   /** beacon_block: (slot, proposer index) of blocks with a valid signature */
   readonly blockProposers = new KeyedSeenSet<number>(1024);
-  /** blocks that failed validation or import: their descendants are rejected */
-  readonly invalidBlocks = new BoundedSeenSet<string>(1024);
   /** beacon_attestation_{subnet}: (target epoch, validator index) */
   readonly attesters = new KeyedSeenSet<number>(4);
   /** beacon_aggregate_and_proof: (target epoch, aggregator index) and hash_tree_root(aggregate) by slot */

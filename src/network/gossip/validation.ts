@@ -3,14 +3,15 @@
 // checks (chain/opPools/validation.ts) for the rules they share with the API; what only gossip has (clock
 // disparity, subnets, first-seen caches, IGNORE versus REJECT) is here. Accepted operations go into the pools.
 import { TopicValidatorResult } from "@libp2p/gossipsub";
+import { BlockError, blockErrorOutcome } from "../../chain/blocks/errors.js";
+import type { GossipVerifiedBlock } from "../../chain/blocks/types.js";
 import type { BeaconChain } from "../../chain/chain.js";
 import { OpValidationError, type OpPools } from "../../chain/opPools/index.js";
 import { attestationSignatureSet, checkAggregateAndProof, checkAttestation } from "../../chain/opPools/validation.js";
 import type { BeaconConfig } from "../../config/index.js";
 import type { SignatureSet } from "../../crypto/bls.js";
 import { ATTESTATION_PROPAGATION_SLOT_RANGE, MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS } from "../../params/index.js";
-import { getProposerSignatureSet, type CachedBeaconState } from "../../state-transition/index.js";
-import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transition/util/epoch.js";
+import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
 import { toHex } from "../../state-transition/util/math.js";
 import type {
   Attestation,
@@ -77,8 +78,7 @@ export interface GossipValidationContext {
 }
 
 function pruneSeen(ctx: GossipValidationContext): void {
-  const fc = ctx.chain.forkChoice;
-  const finalizedSlot = computeStartSlotAtEpoch(ctx.config, fc.getFinalizedCheckpoint().epoch);
+  const finalizedSlot = ctx.chain.query.finalizedSlot;
   ctx.seen.prune(ctx.clock.currentSlot(), finalizedSlot, ctx.config.SLOTS_PER_EPOCH);
 }
 
@@ -101,76 +101,18 @@ function mapOpError(e: unknown): GossipValidationError {
 
 // --- beacon_block ------------------------------------------------------------------------------------------------
 
-export interface ValidatedBlock {
-  root: string;
-}
-
-export async function validateGossipBlock(ctx: GossipValidationContext, signed: SignedBeaconBlock, peerId: string): Promise<ValidatedBlock> {
-  const { config: c, chain, seen } = ctx;
-  const fc = chain.forkChoice;
+/**
+ * beacon_block: the rules are the chain's (chain/blocks/gossip.ts), whose errors say IGNORE or REJECT; a block whose
+ * parent is unknown waits in the chain's pending pool while the parent is looked up.
+ */
+export async function validateGossipBlock(ctx: GossipValidationContext, signed: SignedBeaconBlock, peerId: string): Promise<GossipVerifiedBlock> {
   pruneSeen(ctx);
-  const block = signed.message;
-  const root = toHex(c.types.BeaconBlock.hashTreeRoot(block));
-  const parentRoot = toHex(block.parentRoot);
-
-  const { latest } = clockSlotRange(ctx.clock);
-  if (block.slot > latest) throw ignore(`block slot ${block.slot} is in the future (clock slot ${latest})`);
-  const finalized = fc.getFinalizedCheckpoint();
-  const finalizedSlot = computeStartSlotAtEpoch(c, finalized.epoch);
-  if (block.slot <= finalizedSlot) throw ignore(`block slot ${block.slot} is not after the finalized slot ${finalizedSlot}`);
-  if (fc.hasBlock(root)) throw ignore(`block ${root} is already known`);
-  if (seen.blockProposers.has(block.slot, block.proposerIndex)) {
-    throw ignore(`already saw a block of proposer ${block.proposerIndex} for slot ${block.slot}`);
-  }
-  if (seen.invalidBlocks.has(root)) throw reject(`block ${root} is known to be invalid`);
-  if (seen.invalidBlocks.has(parentRoot)) {
-    seen.invalidBlocks.add(root);
-    throw reject(`parent ${parentRoot} is invalid`);
-  }
-
-  if (!fc.hasBlock(parentRoot)) {
-    // the proposer signature can still be checked with the head state (same fork, same pubkeys): junk is rejected
-    // here instead of sending a parent lookup after it
-    let state: CachedBeaconState;
-    try {
-      state = await chain.getHeadState("gossip");
-    } catch (e) {
-      throw ignore(`parent ${parentRoot} unknown and no head state: ${(e as Error).message}`);
-    }
-    if (block.proposerIndex >= state.state.validators.length) throw ignore(`parent ${parentRoot} unknown, proposer ${block.proposerIndex} unknown`);
-    await verify(ctx, [proposerSet(state, signed)], "invalid proposer signature");
-    ctx.onUnknownParent?.(signed, peerId);
-    throw ignore(`parent ${parentRoot} is unknown`);
-  }
-  if (!fc.isDescendant(finalized.root, parentRoot)) throw reject(`block does not descend from the finalized checkpoint ${finalized.root}`);
-
-  // the shuffling of the block's epoch on its branch: the parent's state, or its checkpoint state across an epoch
-  // boundary (which the import then reuses)
-  const epoch = computeEpochAtSlot(c, block.slot);
-  let state: CachedBeaconState;
   try {
-    const parentState = await chain.regen.getBlockState(parentRoot, "gossip");
-    state =
-      computeEpochAtSlot(c, parentState.state.slot) < epoch ? await chain.regen.getCheckpointState(epoch, parentRoot, "gossip") : parentState;
+    return await ctx.chain.validateGossipBlock(signed, ctx.seen.blockProposers);
   } catch (e) {
-    throw ignore(`no state to check the proposer: ${(e as Error).message}`);
-  }
-  const expected = state.epochCtx.getBeaconProposer(block.slot);
-  if (block.proposerIndex !== expected) throw reject(`proposer ${block.proposerIndex} is not the expected proposer ${expected} of slot ${block.slot}`);
-  await verify(ctx, [proposerSet(state, signed)], "invalid proposer signature");
-  // validation awaited: another block of this proposer and slot may have won meanwhile
-  if (seen.blockProposers.has(block.slot, block.proposerIndex)) {
-    throw ignore(`already saw a block of proposer ${block.proposerIndex} for slot ${block.slot}`);
-  }
-  seen.blockProposers.add(block.slot, block.proposerIndex);
-  return { root };
-}
-
-function proposerSet(state: CachedBeaconState, signed: SignedBeaconBlock): SignatureSet {
-  try {
-    return getProposerSignatureSet(state, signed);
-  } catch (e) {
-    throw reject(`cannot check the proposer signature: ${(e as Error).message}`);
+    if (!(e instanceof BlockError)) throw ignore(`cannot validate now: ${(e as Error).message ?? String(e)}`);
+    if (e.data.code === "PARENT_UNKNOWN") ctx.onUnknownParent?.(signed, peerId);
+    throw new GossipValidationError(blockErrorOutcome(e).gossip, e.message);
   }
 }
 
@@ -191,8 +133,8 @@ function checkAttestationBasics(ctx: GossipValidationContext, att: Attestation, 
     throw ignore(`attestation slot ${data.slot} is older than ${ATTESTATION_PROPAGATION_SLOT_RANGE} slots (clock slot ${earliest})`);
   }
   const blockRoot = toHex(data.beaconBlockRoot);
-  if (ctx.seen.invalidBlocks.has(blockRoot)) throw reject(`votes for the invalid block ${blockRoot}`);
-  if (!ctx.chain.forkChoice.hasBlock(blockRoot)) {
+  if (ctx.chain.query.isKnownInvalid(blockRoot)) throw reject(`votes for the invalid block ${blockRoot}`);
+  if (!ctx.chain.query.hasBlock(blockRoot)) {
     ctx.onUnknownBlockRoot?.(blockRoot, peerId);
     throw ignore(`votes for the unknown block ${blockRoot}`);
   }

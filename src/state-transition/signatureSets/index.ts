@@ -24,14 +24,16 @@ function pubkeyOf(cached: CachedBeaconState, index: number): PublicKey {
   return pk;
 }
 
-// verify_block_signature
-export function getProposerSignatureSet(cached: CachedBeaconState, signedBlock: SignedBeaconBlock): SignatureSet {
+// verify_block_signature; `blockRoot`, when the caller has hashed the block already, saves hashing it again
+export function getProposerSignatureSet(cached: CachedBeaconState, signedBlock: SignedBeaconBlock, blockRoot?: Uint8Array): SignatureSet {
   const { config: c, state } = cached;
   const block = signedBlock.message;
   const domain = getDomain(c, state, c.DOMAIN_BEACON_PROPOSER, computeEpochAtSlot(c, block.slot));
   return {
     pubkey: pubkeyOf(cached, block.proposerIndex),
-    signingRoot: computeSigningRoot(c, c.types.BeaconBlock, block, domain),
+    signingRoot: blockRoot
+      ? c.types.SigningData.hashTreeRoot({ objectRoot: blockRoot, domain })
+      : computeSigningRoot(c, c.types.BeaconBlock, block, domain),
     signature: signedBlock.signature,
   };
 }

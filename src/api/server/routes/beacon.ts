@@ -1,7 +1,7 @@
 // /eth/v1/beacon/*: genesis, states (root, fork, finality, validators, balances, committees), headers, blocks
 // (read, publish), and the operation pools.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { BlockError } from "../../../chain/errors.js";
+import { BlockError, blockErrorOutcome } from "../../../chain/blocks/errors.js";
 import { OpValidationError, PoolFullError } from "../../../chain/opPools/index.js";
 import type { CachedBeaconState } from "../../../state-transition/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../../state-transition/util/epoch.js";
@@ -143,24 +143,16 @@ function readPostedBlock(ctx: ApiContext, req: FastifyRequest): SignedBeaconBloc
 async function publishBlock(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const signed = readPostedBlock(ctx, req);
   try {
-    const result = await ctx.chain.processBlock(signed);
+    const result = await ctx.chain.processBlock({ signed, source: "api" });
     if (result.status === "imported") ctx.publisher?.block(signed);
     ctx.pools.recordLiveness(computeEpochAtSlot(ctx.config, signed.message.slot), [signed.message.proposerIndex]);
     // pending: valid in form, but its parent is unknown here yet; held until the parent arrives
     return reply.code(result.status === "imported" ? 200 : 202).send();
   } catch (e) {
     if (!(e instanceof BlockError)) throw e;
-    switch (e.code) {
-      case "ALREADY_KNOWN":
-        return reply.code(200).send();
-      case "QUEUE_FULL":
-        throw new ApiError(503, e.message);
-      case "STORE_FAILED":
-      case "REGEN_FAILED":
-        throw new ApiError(500, e.message);
-      default:
-        throw new ApiError(400, `invalid block: ${e.message}`);
-    }
+    const status = blockErrorOutcome(e).httpStatus;
+    if (status === 200 || status === 202) return reply.code(status).send();
+    throw new ApiError(status, status === 400 ? `invalid block: ${e.message}` : e.message);
   }
 }
 

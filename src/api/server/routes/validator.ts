@@ -53,7 +53,6 @@ function parseIndexList(body: unknown, name = "body"): number[] {
 export function registerValidatorRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const c = ctx.config;
   const t = c.types;
-  const fc = ctx.chain.forkChoice;
 
   const checkNotTooFar = (epoch: number) => {
     const current = computeEpochAtSlot(c, ctx.currentSlot());
@@ -130,25 +129,7 @@ export function registerValidatorRoutes(app: FastifyInstance, ctx: ApiContext): 
     const q = query(req);
     const slot = parseUintParam(q.slot, "slot");
     const committeeIndex = parseUintParam(q.committee_index, "committee_index");
-    const current = ctx.currentSlot();
-    if (slot > current + 1) throw new ApiError(400, `slot ${slot} is in the future (current slot ${current})`);
-    if (slot < ctx.query.finalizedSlot) throw new ApiError(400, `slot ${slot} is before the finalized slot ${ctx.query.finalizedSlot}`);
-    const headRoot = ctx.chain.headRoot;
-    const blockRoot = slot >= ctx.query.headSlot ? headRoot : fc.getAncestor(headRoot, slot);
-    if (blockRoot === undefined) throw new ApiError(404, `no block known at or before slot ${slot}`);
-    const epoch = computeEpochAtSlot(c, slot);
-    // the block's state in the slot's epoch: its justified checkpoint is the vote's source
-    const state = await ctx.chain.regen.getCheckpointState(epoch, blockRoot, "validator");
-    const committees = state.epochCtx.getCommitteeCountPerSlot(epoch);
-    if (committeeIndex >= committees) throw new ApiError(400, `committee_index ${committeeIndex} is out of range (${committees} committees per slot)`);
-    const targetRoot = fc.getAncestor(blockRoot, computeStartSlotAtEpoch(c, epoch)) ?? blockRoot;
-    const data = {
-      slot,
-      index: committeeIndex,
-      beaconBlockRoot: fromHexRoot(blockRoot),
-      source: state.state.currentJustifiedCheckpoint.toValue(),
-      target: { epoch, root: fromHexRoot(targetRoot) },
-    };
+    const data = await ctx.query.produceAttestationData(slot, committeeIndex);
     return { data: t.AttestationData.toJson(data) };
   });
 
@@ -193,6 +174,3 @@ export function registerValidatorRoutes(app: FastifyInstance, ctx: ApiContext): 
   });
 }
 
-function fromHexRoot(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
-}

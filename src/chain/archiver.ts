@@ -1,0 +1,149 @@
+// What happens to the database as the chain moves: the small checkpoint meta after each block, the votes once an
+// epoch, and at each new finalized checkpoint the archiving (canonical blocks to the cold store, the rest deleted,
+// a new anchor state) and the pruning of hot states, in the background so that import never waits for it.
+//
+// Hot states are what a restart and regen start from. Pruning keeps, besides the newest few, the newest persisted
+// state on the branch of the head, of the justified checkpoint and of every fork-choice leaf, so that whatever fork
+// choice still holds can be rebuilt after a restart without replaying from the anchor.
+import type { BeaconConfig } from "../config/index.js";
+import type { BeaconDb } from "../db/index.js";
+import type { CheckpointHex, ForkChoice } from "../fork-choice/index.js";
+import type { CachedBeaconState } from "../state-transition/index.js";
+import { computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
+import { fromHex, toHex } from "../state-transition/util/math.js";
+import type { BlockSummary } from "../fork-choice/index.js";
+import { yieldToEventLoop } from "../util/eventLoop.js";
+
+export interface ArchiverContext {
+  config: BeaconConfig;
+  db: BeaconDb;
+  forkChoice: ForkChoice;
+  hotStatesKept: number;
+  /** the chain's current head */
+  headRoot(): string;
+  /** the finalized checkpoint state (through regen) */
+  getCheckpointState(epoch: number, root: string): Promise<CachedBeaconState>;
+  /** the new anchor, once it is written */
+  setAnchor(summary: BlockSummary, state: CachedBeaconState): void;
+  /** caches to prune once the new anchor is written */
+  pruneCaches(finalized: CheckpointHex, finalizedSlot: number): void;
+}
+
+export class Archiver {
+  private hotBuffer = new Uint8Array(0);
+
+  constructor(private readonly ctx: ArchiverContext) {}
+
+  /**
+   * The state's SSZ in a buffer reused across imports (valid until the next call; imports run one at a time and
+   * await their batch). Allocating ~13 MB afresh every few epochs kept the native heap fragmented.
+   */
+  serializeHotState(cached: CachedBeaconState): Uint8Array {
+    const state = cached.state;
+    state.commit();
+    const size = state.type.tree_serializedSize(state.node);
+    if (this.hotBuffer.length < size) this.hotBuffer = new Uint8Array(Math.ceil(size * 1.25));
+    const out = this.hotBuffer.subarray(0, size);
+    state.serializeToBytes({ uint8Array: out, dataView: new DataView(out.buffer, out.byteOffset, out.byteLength) }, 0);
+    return out;
+  }
+
+  /** Head and checkpoints after a block (informational: a restart rebuilds them from the block summaries), votes once an epoch. */
+  async persistHead(head: string, withVotes: boolean): Promise<void> {
+    const fc = this.ctx.forkChoice;
+    const justified = fc.getJustifiedCheckpoint();
+    const finalized = fc.getFinalizedCheckpoint();
+    const batch = this.ctx.db
+      .newBatch()
+      .putMeta("headRoot", fromHex(head))
+      .putMeta("justifiedCheckpoint", { epoch: justified.epoch, root: fromHex(justified.root) })
+      .putMeta("finalizedCheckpoint", { epoch: finalized.epoch, root: fromHex(finalized.root) });
+    // without the votes a restarted node's head is an arbitrary leaf until attestations arrive
+    if (withVotes) batch.putForkChoiceVotes(fc.exportLatestMessages());
+    await batch.commit();
+  }
+
+  /**
+   * After a new finalized checkpoint: canonical blocks move to the cold store, blocks that conflict with finality
+   * are deleted, the finalized state becomes the anchor, caches and old hot states are pruned.
+   */
+  async onFinalized(finalized: CheckpointHex, hotBlocks: Map<string, { slot: number; parent: string }>): Promise<void> {
+    const { config: c, db, forkChoice: fc } = this.ctx;
+    const finalizedSlot = computeStartSlotAtEpoch(c, finalized.epoch);
+    const canonical = new Set<string>();
+    for (let r: string | undefined = finalized.root; r && hotBlocks.has(r); r = hotBlocks.get(r)?.parent) canonical.add(r);
+    const batch = db.newBatch();
+    const archived: string[] = [];
+    let n = 0;
+    for (const [root, info] of [...hotBlocks]) {
+      if (info.slot > finalizedSlot && root !== finalized.root) continue;
+      if (canonical.has(root)) {
+        const block = await db.getBlock(fromHex(root));
+        if (block) batch.putFinalizedBlock({ slot: info.slot, root: fromHex(root), block });
+      }
+      batch.deleteBlock(fromHex(root)).deleteBlockSummaries([fromHex(root)]);
+      archived.push(root);
+      // the first finalization after a long gap archives thousands of blocks: keep the node serving meanwhile
+      if (++n % 64 === 0) await yieldToEventLoop();
+    }
+    const finalizedState = await this.ctx.getCheckpointState(finalized.epoch, finalized.root);
+    const anchorSummary = fc.getBlock(finalized.root);
+    let anchor: BlockSummary | null = null;
+    if (anchorSummary) {
+      anchor = { ...anchorSummary, justifiedCheckpoint: finalized, finalizedCheckpoint: finalized };
+      batch
+        .putColdState(finalizedState.state.slot, finalizedState.state.serialize())
+        .putBlockSummary(fromHex(finalized.root), anchor)
+        .putMeta("anchor", { slot: finalizedState.state.slot, blockRoot: fromHex(finalized.root), stateRoot: finalizedState.state.hashTreeRoot() });
+    }
+    await batch.commit();
+    if (anchor) this.ctx.setAnchor(anchor, finalizedState);
+    for (const root of archived) if (root !== finalized.root) hotBlocks.delete(root);
+    this.ctx.pruneCaches(finalized, finalizedSlot);
+    await this.pruneHotStates(this.ctx.headRoot());
+  }
+
+  /**
+   * Keep the newest `hotStatesKept` hot states, and the newest one on the branch of the head, of the justified
+   * checkpoint and of each fork-choice leaf; drop those at or below the finalized slot (the anchor covers them).
+   */
+  async pruneHotStates(headRoot: string): Promise<number> {
+    const { config: c, db, forkChoice: fc } = this.ctx;
+    const finalizedSlot = computeStartSlotAtEpoch(c, fc.getFinalizedCheckpoint().epoch);
+    const all = await db.listHotStates();
+    const byRoot = new Map(all.map((s) => [toHex(s.root), s]));
+    const keep = new Set<string>();
+    const protect = (root: string) => {
+      for (let r: string | undefined = root; r !== undefined; ) {
+        if (byRoot.has(r)) {
+          keep.add(r);
+          return;
+        }
+        const node = fc.getBlock(r);
+        r = node && fc.hasBlock(node.parentRoot) ? node.parentRoot : undefined;
+      }
+    };
+    protect(headRoot);
+    protect(fc.getJustifiedCheckpoint().root);
+    protect(fc.getBestJustifiedCheckpoint().root);
+    for (const leaf of leaves(fc)) protect(leaf);
+    const sorted = [...all].sort((a, b) => b.slot - a.slot);
+    sorted.slice(0, this.ctx.hotStatesKept).forEach((s) => keep.add(toHex(s.root)));
+    const batch = db.newBatch();
+    let n = 0;
+    for (const s of all) {
+      if (s.slot > finalizedSlot && keep.has(toHex(s.root))) continue;
+      batch.deleteHotState(s.root, s.slot);
+      n++;
+    }
+    if (n > 0) await batch.commit();
+    return n;
+  }
+}
+
+/** Blocks of fork choice without children. */
+function leaves(fc: ForkChoice): string[] {
+  const nodes = fc.getNodes();
+  const parents = new Set(nodes.map((n) => n.parentRoot));
+  return nodes.filter((n) => !parents.has(n.root)).map((n) => n.root);
+}

@@ -1,0 +1,53 @@
+// Stage 4: import. The block, its summary and (at the first block of every M-th epoch of its branch) its post-state
+// are committed before fork choice sees the block: a head root always has its block in the database, and a failed
+// commit leaves fork choice as it was. Only then does the block become part of fork choice and the head move.
+import type { BeaconConfig } from "../../config/index.js";
+import type { BeaconDb } from "../../db/index.js";
+import type { ForkChoice } from "../../fork-choice/index.js";
+import type { CachedBeaconState } from "../../state-transition/index.js";
+import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
+import type { Attestation } from "../../types/index.js";
+import type { BlockStateCache } from "../stateCache.js";
+import { BlockError } from "./errors.js";
+import type { FullyVerifiedBlock } from "./types.js";
+
+export interface ImportContext {
+  config: BeaconConfig;
+  db: BeaconDb;
+  forkChoice: ForkChoice;
+  blockStates: BlockStateCache;
+  hotStateEveryEpochs: number;
+  /** the state's SSZ, for the hot-state file */
+  serializeHotState(state: CachedBeaconState): Uint8Array;
+  /** an attestation carried by an imported block, for fork choice */
+  onAttestation(attestation: Attestation, state: CachedBeaconState): void;
+}
+
+export interface ImportOutcome {
+  /** the first block of its epoch on its branch */
+  firstOfEpoch: boolean;
+}
+
+export async function importVerifiedBlock(ctx: ImportContext, fv: FullyVerifiedBlock): Promise<ImportOutcome> {
+  const c = ctx.config;
+  const block = fv.signed.message;
+  const epoch = computeEpochAtSlot(c, block.slot);
+  const firstOfEpoch = computeEpochAtSlot(c, fv.parentSlot) < epoch;
+
+  const batch = ctx.db.newBatch().putBlock(fv.rootBytes, fv.signed).putBlockSummary(fv.rootBytes, fv.summary);
+  if (firstOfEpoch && epoch % ctx.hotStateEveryEpochs === 0) {
+    batch.putHotState(fv.rootBytes, block.slot, ctx.serializeHotState(fv.postState));
+  }
+  try {
+    await batch.commit();
+  } catch (e) {
+    throw new BlockError({ code: "STORE_FAILED", root: fv.root, reason: (e as Error).message });
+  }
+
+  // stored: now visible. Nothing below awaits before the head is recomputed by the caller.
+  const fc = ctx.forkChoice;
+  fc.onBlock(fv.summary, Math.max(fc.getCurrentSlot(), block.slot));
+  for (const att of block.body.attestations) ctx.onAttestation(att, fv.postState);
+  ctx.blockStates.set(fv.root, fv.postState);
+  return { firstOfEpoch };
+}

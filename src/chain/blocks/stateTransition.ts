@@ -1,0 +1,58 @@
+// Stage 3: the state transition. The pre-state is the proposer stage's state advanced through the empty slots to
+// the block's slot; the block's other signatures go to the BLS pool while the transition runs on this thread.
+import type { BlockSummary } from "../../fork-choice/index.js";
+import { getBlockSignatureSets, processBlock, processSlots, type CachedBeaconState } from "../../state-transition/index.js";
+import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transition/util/epoch.js";
+import { bytesEqual, toHex } from "../../state-transition/util/math.js";
+import type { BeaconBlock } from "../../types/index.js";
+import type { BlsVerifier } from "../bls/interface.js";
+import { BlockError } from "./errors.js";
+import type { FullyVerifiedBlock, GossipVerifiedBlock } from "./types.js";
+
+export async function verifyBlockStateTransition(ctx: { bls: BlsVerifier }, gv: GossipVerifiedBlock): Promise<FullyVerifiedBlock> {
+  const block = gv.signed.message;
+  const post = gv.proposerState.clone();
+  if (post.state.slot < block.slot) processSlots(post, block.slot);
+
+  let signaturesValid: Promise<boolean> | null = null;
+  if (gv.verifySignatures) {
+    try {
+      const sets = getBlockSignatureSets(post, gv.signed, { skipProposerSignature: gv.proposerSignatureVerified });
+      signaturesValid = ctx.bls.verifySignatureSets(sets);
+    } catch {
+      // a set that cannot be built (an attester without a valid key) is an invalid signature
+      throw new BlockError({ code: "INVALID_SIGNATURE", root: gv.root });
+    }
+  }
+  const settle = () => signaturesValid?.catch(() => false);
+  try {
+    processBlock(post, block, false);
+  } catch (e) {
+    await settle();
+    throw new BlockError({ code: "INVALID_STATE_TRANSITION", root: gv.root, reason: (e as Error).message });
+  }
+  const stateRoot = post.state.hashTreeRoot();
+  if (!bytesEqual(stateRoot, block.stateRoot)) {
+    await settle();
+    throw new BlockError({ code: "INVALID_STATE_ROOT", root: gv.root, expected: toHex(block.stateRoot), actual: toHex(stateRoot) });
+  }
+  if (signaturesValid && !(await settle())) throw new BlockError({ code: "INVALID_SIGNATURE", root: gv.root });
+  return { ...gv, postState: post, summary: blockSummary(post, block, gv.root) };
+}
+
+/** What fork choice keeps of a block: its checkpoints as its post-state sees them and its epoch's target root. */
+export function blockSummary(post: CachedBeaconState, block: BeaconBlock, root: string): BlockSummary {
+  const c = post.config;
+  const s = post.state;
+  const epochStart = computeStartSlotAtEpoch(c, computeEpochAtSlot(c, block.slot));
+  const targetRoot = epochStart === block.slot ? root : toHex(s.blockRoots.get(epochStart % c.SLOTS_PER_HISTORICAL_ROOT));
+  return {
+    slot: block.slot,
+    root,
+    parentRoot: toHex(block.parentRoot),
+    stateRoot: toHex(block.stateRoot),
+    targetRoot,
+    justifiedCheckpoint: { epoch: s.currentJustifiedCheckpoint.epoch, root: toHex(s.currentJustifiedCheckpoint.root) },
+    finalizedCheckpoint: { epoch: s.finalizedCheckpoint.epoch, root: toHex(s.finalizedCheckpoint.root) },
+  };
+}

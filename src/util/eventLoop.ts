@@ -1,0 +1,35 @@
+// Keeping the event loop free: long work yields between its steps, and the loop's delay is measured so that a stall
+// shows in the metrics (the Medalla lesson: block processing on the one executor starved everything else).
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+
+/** Let pending I/O callbacks (API requests, libp2p streams, timers) run before continuing. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Event-loop delay, sampled every `resolutionMs`; read percentiles in ms, reset between reports. */
+export class EventLoopDelayMonitor {
+  private readonly histogram: IntervalHistogram;
+
+  constructor(resolutionMs = 10) {
+    this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
+    this.histogram.enable();
+  }
+
+  /** percentile (0..100) of the delay since the last reset, in ms */
+  percentileMs(p: number): number {
+    return this.histogram.count > 0 ? this.histogram.percentile(p) / 1e6 : 0;
+  }
+
+  maxMs(): number {
+    return this.histogram.count > 0 ? this.histogram.max / 1e6 : 0;
+  }
+
+  reset(): void {
+    this.histogram.reset();
+  }
+
+  close(): void {
+    this.histogram.disable();
+  }
+}
