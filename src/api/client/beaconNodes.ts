@@ -112,10 +112,10 @@ export class BeaconNodes {
     if (node.healthy === healthy) return;
     node.healthy = healthy;
     this.onNodeStatus?.(node.url, healthy, reason);
-    // an event stream on a node that is no longer the preferred one moves to the preferred one; one on a node
-    // that just failed is reopened (its connection may be as dead as the node was)
+    // an event stream on a node that is no longer the preferred one moves to the preferred one; one on this node
+    // is reopened, since a silent stream may sit on a connection that died with the node (streams have no timeout)
     const preferred = this.preferredIndex();
-    for (const s of this.streams) if (s.index !== preferred || (!healthy && s.index === index)) s.controller.abort();
+    for (const s of this.streams) if (s.index !== preferred || s.index === index) s.controller.abort();
   }
 
   /**
