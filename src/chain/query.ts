@@ -13,7 +13,7 @@ import { bytesEqual, fromHex, toHex } from "../state-transition/util/math.js";
 import type { AttestationData, SignedBeaconBlock } from "../types/index.js";
 import type { RegenCaller } from "./regen/queued.js";
 import type { BeaconChain } from "./chain.js";
-import { LruCache } from "./stateCache.js";
+import { CheckpointStateCache, LruCache } from "./stateCache.js";
 
 export type NamedId = "head" | "genesis" | "finalized" | "justified";
 export type ChainObjectId = { kind: NamedId } | { kind: "slot"; slot: number } | { kind: "root"; root: string };
@@ -88,6 +88,10 @@ export class ChainQuery {
   /** states built here (advanced past their block, or historical): small, since explorers re-ask the same ones */
   private readonly built = new LruCache<CachedBeaconState>(4);
   private readonly maxAdvanceSlots: number;
+  /** walks of the head through empty epochs run one at a time, so concurrent duty requests share their states */
+  private epochWalk: Promise<unknown> = Promise.resolve();
+  /** epoch transitions done by those walks (each one is the cost of an epoch without blocks) */
+  epochsAdvanced = 0;
 
   constructor(
     readonly chain: BeaconChain,
@@ -322,21 +326,69 @@ export class ChainQuery {
 
   /**
    * A state that knows the committees of `epoch` (and, with `proposers`, is in that epoch so its proposers are
-   * the epoch's), as seen from the head. Epochs ahead of the head's are reached by empty slots on the head.
+   * the epoch's), as seen from the head. Epochs ahead of the head's are reached by empty slots on the head, however
+   * far the head is behind the wall clock (the current and next epoch's duties are what lets the chain resume).
    */
   async getStateForEpoch(epoch: number, opts: { proposers?: boolean } = {}): Promise<CachedBeaconState | null> {
     const c = this.chain.config;
-    const head = await this.chain.getHeadState("api");
+    const headRoot = this.chain.headRoot;
+    const head = await this.chain.regen.getBlockState(headRoot, "api");
     const headEpoch = head.epochCtx.epoch;
     if (epoch === headEpoch || (!opts.proposers && (epoch === headEpoch + 1 || epoch + 1 === headEpoch))) return head;
     if (epoch > headEpoch) {
       const slots = computeStartSlotAtEpoch(c, epoch) - head.state.slot;
-      if (slots > this.maxAdvanceSlots) {
+      if (epoch > computeEpochAtSlot(c, this.currentSlot()) + 1 && slots > this.maxAdvanceSlots) {
         throw new QueryError("UNAVAILABLE", `epoch ${epoch} is ${slots} slots past the head; not computed (limit ${this.maxAdvanceSlots})`);
       }
-      return this.chain.regen.getCheckpointState(epoch, this.chain.headRoot, "api");
+      // a state knows the committees of its epoch and the next; proposers only of its own
+      const from = opts.proposers ? epoch : epoch - 1;
+      const walk = this.epochWalk.then(() => this.advanceByEpochs(head, headRoot, from, epoch));
+      this.epochWalk = walk.catch(() => undefined);
+      return walk;
     }
     return this.getStateAtSlot(computeStartSlotAtEpoch(c, epoch));
+  }
+
+  /**
+   * `head` (the state of block `root`) at the start of an epoch in [from, to]: the newest such state already in
+   * the chain's checkpoint-state cache, else one built an epoch at a time from the newest state of this block in
+   * that cache, so that one epoch later the next call costs one epoch transition (regen's getCheckpointState
+   * would start from the block's state every time). What it leaves in the cache also serves the next block's
+   * pre-state and attestation data.
+   */
+  private async advanceByEpochs(head: CachedBeaconState, root: string, from: number, to: number): Promise<CachedBeaconState> {
+    const c = this.chain.config;
+    const cache = this.chain.checkpointStates;
+    const headEpoch = head.epochCtx.epoch;
+    let epoch = to;
+    let base: CachedBeaconState | undefined;
+    for (; epoch > headEpoch && !base; epoch--) base = cache.get(CheckpointStateCache.key(epoch, root));
+    if (base) {
+      epoch++;
+      if (epoch >= from) return base;
+    } else {
+      base = head;
+    }
+    let state = base;
+    while (epoch < from) {
+      // an epoch transition at a time, so the API and imports keep being served during a long walk
+      await new Promise((r) => setImmediate(r));
+      epoch++;
+      // keep the warm caches of a shared state with it; our own intermediate states can hand theirs on
+      const next = state.clone(state === base);
+      processSlots(next, computeStartSlotAtEpoch(c, epoch));
+      next.state.commit();
+      this.epochsAdvanced++;
+      // only the last two are asked for again (this epoch's and the next's duties)
+      if (epoch >= from - 1) cache.set(CheckpointStateCache.key(epoch, root), next);
+      state = next;
+    }
+    // older states of this block would only push useful checkpoint states out of the small cache
+    cache.prune((key) => {
+      const [e, r] = key.split(":");
+      return r === root && Number(e) > headEpoch && Number(e) < from - 1;
+    });
+    return state;
   }
 
   /** A state by its hash_tree_root: a block's post-state, or a state of the recent canonical chain (skipped slots too). */

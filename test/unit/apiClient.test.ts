@@ -220,6 +220,25 @@ describe("BeaconNodes fallback", () => {
     await assert.rejects(bn.getGenesis(), (e: unknown) => e instanceof BeaconApiError && e.status === 500);
   });
 
+  it("retries a failing event stream on a node that answers its requests, without marking it unhealthy", async () => {
+    const a = await fakeNode();
+    const b = await fakeNode();
+    // the first node's event stream fails (503) while everything else it serves works
+    const failingEvents: typeof fetch = (input, init) =>
+      String(input).startsWith(`${a.url}/eth/v1/events`)
+        ? Promise.resolve(new Response(JSON.stringify({ code: 503, message: "events unavailable" }), { status: 503 }))
+        : fetch(input, init);
+    const bn = new BeaconNodes([a.url, b.url], T, { timeoutMs: 1000, healthCheckIntervalMs: 100, eventsReconnectMs: 20, fetch: failingEvents });
+    cleanups.push(() => bn.close());
+    bn.start();
+    let failures = 0;
+    bn.subscribeEvents(["head"], () => undefined, () => failures++);
+    await waitFor(() => failures >= 3 && a.requestsTo("/eth/v1/node/syncing").length >= 3, 3000, "the stream retried and the node probed");
+    assert.equal(bn.nodes[0].healthy, true, bn.nodes[0].lastError);
+    assert.equal(bn.preferredIndex(), 0);
+    assert.equal(b.requestsTo("/eth/v1/events").length, 0, "the stream stayed with the first node");
+  });
+
   it("follows head events on the preferred node, moves to the second when the first fails, and back", async () => {
     const a = await fakeNode();
     const b = await fakeNode();

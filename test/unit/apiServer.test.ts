@@ -354,6 +354,10 @@ async function produceNext(graffiti?: string): Promise<{ block: BeaconBlock; pre
   const g = graffiti === undefined ? "" : `&graffiti=${encodeURIComponent(graffiti)}`;
   const r = await get(`/eth/v1/validator/blocks/${slot}?randao_reveal=${toHex(randao)}${g}`);
   assert.equal(r.status, 200, JSON.stringify(r.body));
+  // Lodestar 1.5's validator client reads this non-standard field
+  assert.equal(r.body.block_value, "0");
+  const v2 = await get(`/eth/v2/validator/blocks/${slot}?randao_reveal=${toHex(randao)}${g}`);
+  assert.deepEqual(v2.body, { version: "phase0", data: r.body.data, block_value: "0" });
   return { block: tc.config.types.BeaconBlock.fromJson(r.body.data), pre };
 }
 

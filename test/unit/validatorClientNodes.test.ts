@@ -1,6 +1,6 @@
 // The validator client and its beacon nodes (fakes, test/utils/fakeBeaconNode.ts): fallback to a second node and
-// back, waiting for a node that is not up, re-orgs seen through the head event's dependent roots, keys that become
-// known later, and a node on another network refused.
+// back, waiting for a node that is not up, a node whose event stream stays silent (no headers) kept, re-orgs seen
+// through the head event's dependent roots, keys that become known later, and a node on another network refused.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { getNamedConfig } from "../../src/config/index.js";
@@ -55,6 +55,43 @@ describe("validator client and its beacon nodes", () => {
     const vc = await starting;
     cleanups.push(() => vc.close());
     await waitFor(() => node.attestations.length >= 1, 8_000, "an attestation");
+  });
+
+  it("keeps a node whose event stream is silent, without headers, for longer than the request timeout", async () => {
+    const genesisTime = Math.floor(Date.now() / 1000) - 500;
+    // a: Lodestar's way, no headers before the first event, and no head events; b: a fallback that is never needed
+    const a = await FakeBeaconNode.start({ config, validatorCount: 8, genesisTime, secondsPerSlot: 0.5, headEventFraction: null, eventsHeadersWithFirstEvent: true });
+    cleanups.push(() => a.close());
+    const b = await FakeBeaconNode.start({ config, validatorCount: 8, genesisTime, secondsPerSlot: 0.5, headEventFraction: 0.1 });
+    cleanups.push(() => b.close());
+    const timeoutMs = 200;
+    const vc = await startValidatorClient({
+      config,
+      urls: [a.url, b.url],
+      keys: [0, 1, 2, 3, 4, 5, 6, 7],
+      secondsPerSlot: 0.5,
+      dir: nextDir(),
+      extra: { beaconNodesOptions: { timeoutMs, healthCheckIntervalMs: 100, eventsReconnectMs: 50 } },
+    });
+    cleanups.push(() => vc.close());
+    await waitFor(() => a.eventStreams === 1, 2_000, "the event stream opened on the first node");
+    // silence for many times the timeout, while the node answers everything else
+    await new Promise((r) => setTimeout(r, 8 * timeoutMs));
+    await waitFor(() => a.attestations.length >= 2, 5_000, "attestations through the first node");
+    assert.equal(a.requestsTo("/eth/v1/events").length, 1, "the silent stream was not dropped and reopened");
+    assert.equal(a.eventStreams, 1);
+    assert.ok(vc.api.nodes[0].healthy, vc.api.nodes[0].lastError);
+    assert.equal(b.requestsTo("/eth/v1/events").length, 0);
+    assert.equal(b.requestsTo("/eth/v1/validator").length, 0, "no duties asked of the fallback");
+    assert.equal(b.attestations.length, 0);
+    // the stream still works: its first event (which brings the headers) is a head with new dependent roots
+    const epoch = vc.clock.epochAtSlot(a.currentSlot());
+    const before = a.requestsTo(`/eth/v1/validator/duties/attester/${epoch}`).length;
+    a.reorg();
+    a.emit("head", a.headEvent(a.currentSlot()));
+    await waitFor(() => a.requestsTo(`/eth/v1/validator/duties/attester/${epoch}`).length > before, 3_000, "duties fetched again after the head event");
+    await vc.close();
+    assert.deepEqual([...a.problems, ...b.problems], []);
   });
 
   it("refetches duties when the head event's dependent roots change (a re-org)", async () => {

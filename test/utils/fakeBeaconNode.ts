@@ -40,6 +40,8 @@ export interface FakeBeaconNodeOptions {
   /** Values served by /eth/v1/config/spec in place of the config's. */
   specOverrides?: Record<string, string>;
   genesisValidatorsRoot?: Uint8Array;
+  /** Send the event stream's headers only with its first event, as Lodestar does. */
+  eventsHeadersWithFirstEvent?: boolean;
   port?: number;
 }
 
@@ -460,9 +462,15 @@ export class FakeBeaconNode {
     if (req.method === "GET" && path === "/eth/v1/events") {
       const topics = url.searchParams.getAll("topics").flatMap((t) => t.split(","));
       if (!topics.includes("head")) return send(res, 400, { code: 400, message: "unknown topics" });
-      res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
-      res.flushHeaders();
-      res.write(": connected\n\n");
+      const headers = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" };
+      if (this.opts.eventsHeadersWithFirstEvent) {
+        // implicit headers: node:http sends them with the first write
+        for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      } else {
+        res.writeHead(200, headers);
+        res.flushHeaders();
+        res.write(": connected\n\n");
+      }
       this.sseClients.add(res);
       res.on("close", () => this.sseClients.delete(res));
       return;

@@ -92,18 +92,18 @@ export class BeaconNodes {
 
   /** Probes every node's `/node/syncing` now; a node is healthy when it answers and is not far behind. */
   async checkHealth(): Promise<void> {
-    await Promise.all(
-      this.nodes.map(async (node, i) => {
-        try {
-          const s = await node.client.getSyncing({ signal: this.closeController.signal });
-          if (s.isSyncing && s.syncDistance > this.maxSyncDistance) this.setHealth(i, false, `syncing, ${s.syncDistance} slots behind`);
-          else this.setHealth(i, true, "synced");
-        } catch (e) {
-          if (this.closed) return;
-          this.setHealth(i, false, e instanceof Error ? e.message : String(e));
-        }
-      }),
-    );
+    await Promise.all(this.nodes.map((_, i) => this.checkNode(i)));
+  }
+
+  private async checkNode(index: number): Promise<void> {
+    try {
+      const s = await this.nodes[index].client.getSyncing({ signal: this.closeController.signal });
+      if (s.isSyncing && s.syncDistance > this.maxSyncDistance) this.setHealth(index, false, `syncing, ${s.syncDistance} slots behind`);
+      else this.setHealth(index, true, "synced");
+    } catch (e) {
+      if (this.closed) return;
+      this.setHealth(index, false, e instanceof Error ? e.message : String(e));
+    }
   }
 
   private setHealth(index: number, healthy: boolean, reason: string): void {
@@ -112,9 +112,10 @@ export class BeaconNodes {
     if (node.healthy === healthy) return;
     node.healthy = healthy;
     this.onNodeStatus?.(node.url, healthy, reason);
-    // an event stream on a node that is no longer the preferred one moves to the preferred one
+    // an event stream on a node that is no longer the preferred one moves to the preferred one; one on this node
+    // is reopened, since a silent stream may sit on a connection that died with the node (streams have no timeout)
     const preferred = this.preferredIndex();
-    for (const s of this.streams) if (s.index !== preferred) s.controller.abort();
+    for (const s of this.streams) if (s.index !== preferred || s.index === index) s.controller.abort();
   }
 
   /**
@@ -192,7 +193,8 @@ export class BeaconNodes {
   /**
    * Follows `/eth/v1/events` on the preferred node, reconnecting when the stream ends or fails, and moving to
    * another node when the preferred one changes. Runs until close() or the returned function is called.
-   * `onError` hears about each failed connection.
+   * `onError` hears about each failed connection. A stream that stays silent, even without headers, is left
+   * open: the node's health is judged by its answers to requests, and a failed stream only triggers that check.
    */
   subscribeEvents(topics: string[], onEvent: (e: ServerSentEvent) => void, onError?: (e: unknown) => void): () => void {
     const stop = new AbortController();
@@ -215,7 +217,7 @@ export class BeaconNodes {
           await this.nodes[index].client.streamEvents(topics, listener, AbortSignal.any([signal, stream.controller.signal]));
         } catch (e) {
           failed = true;
-          if (e instanceof BeaconApiError && e.isNodeFailure) this.setHealth(index, false, e.message);
+          if (e instanceof BeaconApiError && e.isNodeFailure) void this.checkNode(index);
           onError?.(e);
         } finally {
           this.streams.delete(stream);

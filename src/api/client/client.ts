@@ -22,7 +22,10 @@ import {
 } from "./types.js";
 
 export interface BeaconApiClientOptions {
-  /** Per-request timeout (default 10 s); the event stream uses it only until the response headers arrive. */
+  /**
+   * Per-request timeout (default 10 s). Not for the event stream: a quiet stream is not a failure, and some nodes
+   * (Lodestar) send its headers only with the first event.
+   */
   timeoutMs?: number;
   /** For tests: a fetch to use instead of the global one. */
   fetch?: typeof fetch;
@@ -155,7 +158,8 @@ export class BeaconApiClient {
 
   /**
    * Opens `/eth/v1/events?topics=...` and calls `onEvent` for each event until the server ends the stream
-   * (resolves) or it fails (rejects with a BeaconApiError). Aborting `signal` ends it (resolves).
+   * (resolves) or it fails (rejects with a BeaconApiError). Aborting `signal` ends it (resolves). No timeout, not
+   * even for the headers: whether the node is alive is for its answers to requests to say.
    */
   async streamEvents(topics: string[], onEvent: (e: ServerSentEvent) => void, signal?: AbortSignal): Promise<void> {
     const path = `/eth/v1/events?${new URLSearchParams({ topics: topics.join(",") }).toString()}`;
@@ -164,8 +168,6 @@ export class BeaconApiClient {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener("abort", onAbort, { once: true });
     if (signal?.aborted) controller.abort();
-    // the timeout covers the wait for the headers only: the stream itself stays open indefinitely
-    const timer = setTimeout(() => controller.abort(new DOMException("timeout", "TimeoutError")), this.timeoutMs);
     try {
       let res: Response;
       try {
@@ -173,8 +175,6 @@ export class BeaconApiClient {
       } catch (e) {
         if (signal?.aborted) return;
         throw this.fetchError(url, e, controller.signal);
-      } finally {
-        clearTimeout(timer);
       }
       if (!res.ok) throw await this.httpError(url, res);
       if (!res.body) throw new BeaconApiError({ status: res.status, message: "event stream without a body", url, kind: "invalid-response" });

@@ -43,6 +43,8 @@ export interface BeaconApiServer {
   /** Ends event streams, stops accepting, and waits for requests in flight. */
   close(): Promise<void>;
   readonly pools: OpPools;
+  /** the lookups the routes use (its counters are for metrics and tests) */
+  readonly query: ChainQuery;
   /** the fastify instance (for inject() in tests, or extra routes such as metrics) */
   readonly app: FastifyInstance;
 }
@@ -121,6 +123,7 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
   let closed = false;
   return {
     pools,
+    query,
     app,
     async listen(host: string, port: number) {
       await app.listen({ host, port });

@@ -118,9 +118,10 @@ export function registerValidatorRoutes(app: FastifyInstance, ctx: ApiContext): 
       throw e;
     }
     if (version === 2 && prefersSsz(req.headers.accept)) return sendSsz(reply, t.BeaconBlock.serialize(block));
-    if (version === 1) return { data: t.BeaconBlock.toJson(block) };
+    // block_value is not in the standard; Lodestar's validator client before 1.7.0 fails to propose without it
+    if (version === 1) return { data: t.BeaconBlock.toJson(block), block_value: "0" };
     reply.header("eth-consensus-version", "phase0");
-    return { version: "phase0", data: t.BeaconBlock.toJson(block) };
+    return { version: "phase0", data: t.BeaconBlock.toJson(block), block_value: "0" };
   };
   app.get("/eth/v1/validator/blocks/:slot", (req, reply) => produce(req, reply, 1));
   app.get("/eth/v2/validator/blocks/:slot", (req, reply) => produce(req, reply, 2));
