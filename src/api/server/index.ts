@@ -9,6 +9,7 @@ import { ChainQuery, QueryError } from "../../chain/query.js";
 import type { BeaconConfig } from "../../config/index.js";
 import { JsonInputError } from "../json.js";
 import { ApiError, queryErrorStatus, type ApiContext, type ApiLogger, type NodeInfo, type SyncStatus } from "./context.js";
+import { addJsonParser, boundLargeBodies, BusyError, resolveApiLimits, serverTimeoutOptions, type ApiLimits } from "./limits.js";
 import { registerBeaconRoutes } from "./routes/beacon.js";
 import { registerConfigRoutes } from "./routes/config.js";
 import { registerDebugRoutes } from "./routes/debug.js";
@@ -16,6 +17,7 @@ import { EventHub, registerEventRoutes } from "./routes/events.js";
 import { registerNodeRoutes } from "./routes/node.js";
 import { registerValidatorRoutes } from "./routes/validator.js";
 
+export { DEFAULT_API_LIMITS, type ApiLimits } from "./limits.js";
 export { ApiError, type ApiLogger, type NodeInfo, type PeerInfo, type Publisher, type SyncStatus } from "./context.js";
 import type { Publisher } from "./context.js";
 
@@ -35,6 +37,8 @@ export interface BeaconApiServerOptions {
   publisher?: Publisher;
   /** when set, the Access-Control-Allow-Origin sent on every response (browser explorers) */
   corsOrigin?: string;
+  /** bounds on JSON depth, large bodies at once, timeouts and connections (defaults: DEFAULT_API_LIMITS) */
+  limits?: Partial<ApiLimits>;
 }
 
 export interface BeaconApiServer {
@@ -70,15 +74,20 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
   const ctx: ApiContext = { chain, config, pools, query, node, logger, currentSlot, syncStatus, publisher: opts.publisher ?? null };
 
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const limits = resolveApiLimits(opts.limits);
   const app = Fastify({
     logger: false,
     bodyLimit,
     forceCloseConnections: true,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
+    ...serverTimeoutOptions(limits),
   });
+  app.server.maxConnections = limits.maxConnections;
 
-  // SSZ request bodies (POST blocks); JSON uses fastify's own parser
+  addJsonParser(app, bodyLimit, limits.maxJsonDepth);
+  boundLargeBodies(app, limits);
+  // SSZ request bodies (POST blocks)
   app.addContentTypeParser("application/octet-stream", { parseAs: "buffer", bodyLimit }, (_req, body, done) => done(null, body));
 
   if (opts.corsOrigin !== undefined) {
@@ -98,7 +107,8 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
 
   app.setErrorHandler((error: FastifyError | Error, req, reply) => {
     const { status, message } = describeError(error);
-    if (status >= 500) logger?.error(`api: ${req.method} ${req.url}: ${message}`);
+    if (error instanceof BusyError) reply.header("retry-after", String(error.retryAfterSeconds));
+    else if (status >= 500) logger?.error(`api: ${req.method} ${req.url}: ${message}`);
     void reply.code(status).send({ code: status, message });
   });
 

@@ -74,6 +74,8 @@ export class EventHub {
     });
     // a first comment sends the headers at once, so the client sees the stream open before any event
     res.write(": connected\n\n");
+    // quiet between events on purpose: no idle timeout (a client that stops reading is dropped below instead)
+    res.socket?.setTimeout(0);
     // a write to a connection the client just dropped reports its error here, not to the whole process
     res.on("error", () => res.destroy());
     res.on("close", () => {
