@@ -9,7 +9,7 @@ import {
   type CachedBeaconState,
 } from "../state-transition/index.js";
 import { computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
-import { bytesEqual, toHex } from "../state-transition/util/math.js";
+import { bytesEqual, toHex } from "../util/bytes.js";
 import type { SignedBeaconBlock } from "../types/index.js";
 import type { BeaconChain } from "./chain.js";
 import { LruCache } from "./stateCache.js";

@@ -13,7 +13,7 @@ import type { BeaconConfig } from "../config/index.js";
 import type { BeaconDb } from "../db/index.js";
 import type { PeerInfo, Publisher, SyncStatus } from "../api/server/index.js";
 import { computeForkDigest } from "../state-transition/util/domain.js";
-import { fromHex, toHex } from "../state-transition/util/math.js";
+import { fromHex, toHex } from "../util/bytes.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
 import type { Attestation, Metadata, Status } from "../types/index.js";
 import { RangeSync } from "../sync/rangeSync.js";

@@ -12,6 +12,7 @@ import type { BeaconConfig } from "../config/index.js";
 import { BeaconDb } from "../db/index.js";
 import { createCachedBeaconState, type CachedBeaconState } from "../state-transition/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
+import { toHex } from "../util/bytes.js";
 import { SlotClock } from "../util/slotClock.js";
 import { nullLogger, type Logger } from "../util/logger.js";
 import { createNodeMetrics, registerNetworkMetrics, startMetricsServer, type NodeMetrics } from "./metrics.js";
@@ -170,7 +171,7 @@ export class BeaconNode {
               syncing: () => network.syncStatus(),
               metadata: () => {
                 const md = network.getMetadata();
-                return { seqNumber: md.seqNumber, attnets: `0x${Buffer.from(md.attnets.uint8Array).toString("hex")}` };
+                return { seqNumber: md.seqNumber, attnets: toHex(md.attnets.uint8Array) };
               },
             }
           : { version: `Cairn/v${opts.version ?? "0.1.0"}` },

@@ -11,7 +11,7 @@ import type { BeaconChain } from "../chain/chain.js";
 import { BlockError } from "../chain/errors.js";
 import type { BeaconConfig } from "../config/index.js";
 import { computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
-import { toHex } from "../state-transition/util/math.js";
+import { toHex } from "../util/bytes.js";
 import type { SignedBeaconBlock, Status } from "../types/index.js";
 
 const MAX_REQUESTS_PER_PEER = 2;

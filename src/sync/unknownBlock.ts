@@ -4,7 +4,7 @@
 import type { BeaconChain } from "../chain/chain.js";
 import { BlockError } from "../chain/errors.js";
 import type { BeaconConfig } from "../config/index.js";
-import { toHex } from "../state-transition/util/math.js";
+import { fromHex, toHex } from "../util/bytes.js";
 import type { SignedBeaconBlock } from "../types/index.js";
 import type { SyncFetcher, SyncLogger, SyncPeers } from "./rangeSync.js";
 
@@ -70,7 +70,7 @@ export class UnknownBlockSync {
   }
 
   private async fetchOne(rootHex: string): Promise<SignedBeaconBlock> {
-    const root = Uint8Array.from(Buffer.from(rootHex.slice(2), "hex"));
+    const root = fromHex(rootHex);
     const peers = [...this.o.peers.getPeerStatuses().keys()];
     // shuffle so one slow peer is not asked first every time
     for (let i = peers.length - 1; i > 0; i--) {

@@ -1,4 +1,6 @@
 // A small structured logger: one line per entry on stderr, `level message key=value ...`, quiet below its level.
+import { toHex } from "./bytes.js";
+
 export type LogLevel = "error" | "warn" | "info" | "debug";
 export type LogContext = Record<string, unknown>;
 
@@ -16,7 +18,7 @@ export function isLogLevel(s: string): s is LogLevel {
 }
 
 function formatValue(v: unknown): string {
-  if (v instanceof Uint8Array) return `0x${Buffer.from(v).toString("hex")}`;
+  if (v instanceof Uint8Array) return toHex(v);
   if (v instanceof Error) return JSON.stringify(v.message);
   if (typeof v === "string") return /^[\w.:/@+-]+$/.test(v) ? v : JSON.stringify(v);
   return String(v);

@@ -8,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { secretKeyFromBytes } from "../../src/crypto/bls.js";
 import { interopSecretKey } from "../../src/crypto/interop.js";
+import { toHex as hex } from "../../src/util/bytes.js";
 import { createKeystores, deriveValidatorSigningKeys, loadKeystores, signingKeyPath, type NewKeystore } from "../../src/validator/keystore/index.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -47,7 +48,6 @@ function assertOneError(r: Result, re: RegExp): void {
 
 const MNEMONIC = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const PASSWORD = "import password";
-const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString("hex")}`;
 
 let root: string;
 let made: NewKeystore[];

@@ -10,7 +10,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { BlsVerifier } from "../../src/chain/bls/interface.js";
 import { OpPools } from "../../src/chain/opPools/index.js";
 import { computeSigningRoot, computeForkDigest, getDomain } from "../../src/state-transition/util/domain.js";
-import { toHex } from "../../src/state-transition/util/math.js";
+import { toHex } from "../../src/util/bytes.js";
 import { createCairnLibp2p, type CairnLibp2p } from "../../src/network/libp2p.js";
 import { createGossipsubOptions, formatTopic, Gossip, computeSubnetForAttestation } from "../../src/network/gossip/index.js";
 import { GOSSIP_MAX_SIZE } from "../../src/params/index.js";

@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { deriveKeyFromMnemonic } from "@chainsafe/bls-keygen";
 import { secretKeyFromBytes } from "../../src/crypto/bls.js";
+import { fromHex, toHex as hex } from "../../src/util/bytes.js";
 import {
   KeystoreError,
   createKeystores,
@@ -34,8 +35,6 @@ function freshDir(): string {
   return d;
 }
 
-const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString("hex")}`;
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/^0x/, ""), "hex"));
 const fromDecimal = (s: string): Uint8Array => fromHex(BigInt(s).toString(16).padStart(64, "0"));
 const pubkeyOf = (sk: Uint8Array): Uint8Array => secretKeyFromBytes(sk).toPublicKey().toBytes();
 

@@ -9,6 +9,7 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createPrng } from "../../src/chain/harness/prng.js";
 import { DbController } from "../../src/db/controller.js";
+import { fromHex, toHex as hex } from "../../src/util/bytes.js";
 import { SlashingProtection, SlashingProtectionError, type InterchangeJson, type SlashingProtectionErrorCode } from "../../src/validator/slashingProtection/index.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -18,8 +19,6 @@ after(() => rmSync(tmpRoot, { recursive: true, force: true }));
 let dirCount = 0;
 const freshDir = (): string => join(tmpRoot, `s${dirCount++}`);
 
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.slice(2), "hex"));
-const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString("hex")}`;
 const pubkey = (i: number): Uint8Array => new Uint8Array(48).fill(0xa0 + i);
 const root = (i: number): Uint8Array => new Uint8Array(32).fill(i);
 const GVR = root(0x42);

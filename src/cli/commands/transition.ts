@@ -7,6 +7,7 @@
 import type { BeaconConfig } from "../../config/index.js";
 import { createCachedBeaconState, processSlots, stateTransition } from "../../state-transition/index.js";
 import type { BeaconStateView, SignedBeaconBlock } from "../../types/index.js";
+import { toHex } from "../../util/bytes.js";
 import {
   CliError,
   EXIT_OK,
@@ -15,7 +16,6 @@ import {
   parseCommandArgs,
   parseUintArg,
   readInputFile,
-  toHex,
   writeFileAtomic,
   type Command,
   type Io,

@@ -12,7 +12,7 @@ import type { BeaconChain } from "../../chain/chain.js";
 import type { OpPools } from "../../chain/opPools/index.js";
 import type { BeaconConfig } from "../../config/index.js";
 import { verifySignatureSets } from "../../crypto/bls.js";
-import { toHex } from "../../state-transition/util/math.js";
+import { toHex } from "../../util/bytes.js";
 import type { Attestation, AttesterSlashing, ProposerSlashing, SignedAggregateAndProof, SignedBeaconBlock, SignedVoluntaryExit } from "../../types/index.js";
 import type { GossipService } from "../libp2p.js";
 import { decodeMessageData, encodeGossipPayload } from "./encoding.js";

@@ -7,6 +7,7 @@ import { peerIdFromString } from "@libp2p/peer-id";
 import type { BeaconConfig } from "../../config/index.js";
 import { MAX_CHUNK_SIZE, MAX_REQUEST_BLOCKS, RESP_TIMEOUT_MS, TTFB_TIMEOUT_MS } from "../../params/index.js";
 import type { BeaconBlocksByRangeRequest, Metadata, SignedBeaconBlock, Status } from "../../types/index.js";
+import { toHex } from "../../util/bytes.js";
 import { EncodingError } from "../encoding/errors.js";
 import { boundsOf, encodeSszSnappy, type PayloadBounds } from "../encoding/sszSnappy.js";
 import type { CairnLibp2p } from "../libp2p.js";
@@ -70,10 +71,6 @@ interface ResponseSpec<T> {
   /** a list response (zero or more chunks) rather than exactly one chunk */
   list: boolean;
   decode(ssz: Uint8Array): T;
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 }
 
 function encodeErrorMessage(message: string): Uint8Array {
@@ -243,7 +240,7 @@ export class ReqResp {
     }
     if (roots.some((r) => r.length !== 32)) throw new ReqRespError("INVALID_REQUEST", "beacon_blocks_by_root: a root is not 32 bytes", peer);
     if (roots.length === 0) return [];
-    const wanted = new Set(roots.map(hex));
+    const wanted = new Set(roots.map(toHex));
     const received = new Set<string>();
     return this.request(peer, Method.beaconBlocksByRoot, t.BeaconBlocksByRootRequest.serialize(roots), {
       bounds: boundsOf(t.SignedBeaconBlock),
@@ -251,9 +248,9 @@ export class ReqResp {
       list: true,
       decode: (b) => {
         const block = deserializeOr(t.SignedBeaconBlock, b, "INVALID_RESPONSE", "SignedBeaconBlock");
-        const root = hex(t.BeaconBlock.hashTreeRoot(block.message));
-        if (!wanted.has(root)) throw new ReqRespError("INVALID_RESPONSE", `block 0x${root} was not requested`);
-        if (received.has(root)) throw new ReqRespError("INVALID_RESPONSE", `block 0x${root} sent twice`);
+        const root = toHex(t.BeaconBlock.hashTreeRoot(block.message));
+        if (!wanted.has(root)) throw new ReqRespError("INVALID_RESPONSE", `block ${root} was not requested`);
+        if (received.has(root)) throw new ReqRespError("INVALID_RESPONSE", `block ${root} sent twice`);
         received.add(root);
         return block;
       },
