@@ -46,7 +46,7 @@ export interface NetworkOptions {
   logger?: Logger;
 }
 
-/** Behind by more than this many slots: leave gossip; within `SYNCED_SLOTS`: join it (hysteresis in between). */
+/** Head behind the clock by more than FAR_BEHIND_EPOCHS epochs: leave gossip; within SYNCED_EPOCHS: join it (hysteresis). */
 const FAR_BEHIND_EPOCHS = 4;
 const SYNCED_EPOCHS = 2;
 

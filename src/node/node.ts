@@ -1,5 +1,7 @@
-// The beacon node: database, chain, wall clock, REST API and metrics, started in that order and closed in reverse.
-// The CLI (`cairn beacon`, `cairn dev`) builds one; nothing starts on import.
+// The beacon node: database, BLS worker pool, chain, libp2p network (gossip, req/resp, discovery, sync; optional),
+// REST API and metrics, started in that order, then the network dials out and the wall clock ticks fork choice every
+// slot; closed in reverse. `cairn beacon` builds one (`cairn dev` without networking); nothing starts on import,
+// and libp2p is loaded only when networking is on.
 import { join } from "node:path";
 import { createBeaconApiServer } from "../api/server/index.js";
 import { OpPools } from "../chain/opPools/index.js";

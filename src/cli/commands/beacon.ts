@@ -1,4 +1,5 @@
-// cairn beacon: run a beacon node (database, chain, wall clock, REST API, metrics) until SIGINT/SIGTERM.
+// cairn beacon: run a beacon node (database, chain, wall clock, libp2p networking with sync, REST API, metrics)
+// until SIGINT/SIGTERM. Parses the flags, loads the network config and genesis, and hands the rest to BeaconNode.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BeaconConfig } from "../../config/index.js";
