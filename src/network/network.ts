@@ -74,6 +74,7 @@ export class Network {
   ) {
     const { config, chain, pools, clock } = o;
     this.logger = o.logger ?? nullLogger;
+    const syncLogger = this.logger.child("sync");
     this.forkDigest = forkDigest;
     const currentSlot = () => Math.max(0, clock.currentSlot());
 
@@ -92,10 +93,11 @@ export class Network {
         onBeaconBlocksByRoot: (_peer, roots) => this.blocksByRoot(roots),
       },
       onPeerFault: (peer, fault, detail) => this.peerManager.onPeerFault(peer, fault, detail),
-      logger: { debug: (m, c) => this.logger.debug(m, c as Record<string, unknown>), warn: (m, c) => this.logger.debug(m, c as Record<string, unknown>) },
+      // a public network is full of misbehaving peers: their req/resp faults are debug lines, not warnings
+      logger: { ...this.logger, warn: this.logger.debug },
     });
 
-    this.unknownBlockSync = new UnknownBlockSync({ config, chain, peers: { getPeerStatuses: () => this.peerManager.getPeerStatuses(), reportPeer: (p, a, r) => this.peerManager.reportPeer(p, a, r) }, fetcher: this.reqResp, logger: this.logger });
+    this.unknownBlockSync = new UnknownBlockSync({ config, chain, peers: { getPeerStatuses: () => this.peerManager.getPeerStatuses(), reportPeer: (p, a, r) => this.peerManager.reportPeer(p, a, r) }, fetcher: this.reqResp, logger: syncLogger });
     this.gossip = new Gossip({
       libp2p,
       config,
@@ -140,9 +142,9 @@ export class Network {
       peers: this.peerManager,
       fetcher: this.reqResp,
       currentSlot,
-      logger: this.logger,
+      logger: syncLogger,
       onProgress: (p) =>
-        this.logger.info("syncing", {
+        syncLogger.info("syncing", {
           head: p.headSlot,
           target: p.targetSlot,
           blocksPerSecond: p.blocksPerSecond,

@@ -146,7 +146,7 @@ export class BeaconNode {
         db: this.db,
         pools: this.pools,
         clock: this.clock,
-        logger: this.logger,
+        logger: this.logger.child("network"),
         ...opts.network,
       });
     }

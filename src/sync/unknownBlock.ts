@@ -5,15 +5,16 @@ import type { BeaconChain } from "../chain/chain.js";
 import { BlockError } from "../chain/errors.js";
 import type { BeaconConfig } from "../config/index.js";
 import { fromHex, toHex } from "../util/bytes.js";
+import type { Logger } from "../util/logger.js";
 import type { SignedBeaconBlock } from "../types/index.js";
-import type { SyncFetcher, SyncLogger, SyncPeers } from "./rangeSync.js";
+import type { SyncFetcher, SyncPeers } from "./rangeSync.js";
 
 export interface UnknownBlockSyncOptions {
   config: BeaconConfig;
   chain: BeaconChain;
   peers: SyncPeers;
   fetcher: SyncFetcher;
-  logger?: SyncLogger;
+  logger?: Logger;
   maxDepth?: number;
   /** lookups at once (default 2) */
   maxConcurrent?: number;

@@ -7,6 +7,7 @@ import type { OpPools } from "../../chain/opPools/index.js";
 import { parseBlockId, parseStateId, type BlockResult, type ChainQuery, type QueryError, type StateResult } from "../../chain/query.js";
 import type { BeaconConfig } from "../../config/index.js";
 import type { PeerInfo, Publisher, SyncStatus } from "../../network/interface.js";
+import type { Logger } from "../../util/logger.js";
 import { describe, fromHex, fromJsonStrict, JsonInputError, parseUint64 } from "../json.js";
 
 export type { PeerInfo, Publisher, SyncStatus };
@@ -36,12 +37,6 @@ export interface NodeInfo {
   metadata?: () => { seqNumber: bigint; attnets: string };
 }
 
-/** Where the server reports requests that failed on its side (pino's logger fits). */
-export interface ApiLogger {
-  error(msg: string): void;
-  warn?(msg: string): void;
-}
-
 export interface ApiContext {
   publisher: Publisher | null;
   chain: BeaconChain;
@@ -49,7 +44,8 @@ export interface ApiContext {
   pools: OpPools;
   query: ChainQuery;
   node: NodeInfo;
-  logger: ApiLogger | null;
+  /** where the server reports requests that failed on its side */
+  logger: Logger | null;
   currentSlot(): number;
   syncStatus(): SyncStatus;
 }

@@ -8,7 +8,8 @@ import { OpPools } from "../../chain/opPools/index.js";
 import { ChainQuery, QueryError } from "../../chain/query.js";
 import type { BeaconConfig } from "../../config/index.js";
 import { JsonInputError } from "../json.js";
-import { ApiError, queryErrorStatus, type ApiContext, type ApiLogger, type NodeInfo, type SyncStatus } from "./context.js";
+import type { Logger } from "../../util/logger.js";
+import { ApiError, queryErrorStatus, type ApiContext, type NodeInfo, type SyncStatus } from "./context.js";
 import { registerBeaconRoutes } from "./routes/beacon.js";
 import { registerConfigRoutes } from "./routes/config.js";
 import { registerDebugRoutes } from "./routes/debug.js";
@@ -16,7 +17,7 @@ import { EventHub, registerEventRoutes } from "./routes/events.js";
 import { registerNodeRoutes } from "./routes/node.js";
 import { registerValidatorRoutes } from "./routes/validator.js";
 
-export { ApiError, type ApiLogger, type NodeInfo, type PeerInfo, type Publisher, type SyncStatus } from "./context.js";
+export { ApiError, type NodeInfo, type PeerInfo, type Publisher, type SyncStatus } from "./context.js";
 import type { Publisher } from "./context.js";
 
 export interface BeaconApiServerOptions {
@@ -28,7 +29,7 @@ export interface BeaconApiServerOptions {
   /** the wall clock; without it, "now" is the latest slot fork choice has seen */
   clock?: { currentSlot(): number };
   node?: Partial<NodeInfo>;
-  logger?: ApiLogger;
+  logger?: Logger;
   /** largest request body in bytes (default 10 MiB: a large validator client posts thousands of attestations) */
   bodyLimit?: number;
   /** gossip for what the API accepts (blocks, attestations, ...); none without networking */
@@ -57,7 +58,7 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
   const query = new ChainQuery(chain, { currentSlot: clockSlot });
   // copy the descriptors, not the values: the node may give getters (addresses known only once it listens)
   const node = Object.defineProperties({ version: "Cairn" }, Object.getOwnPropertyDescriptors(opts.node ?? {})) as NodeInfo;
-  const logger = opts.logger ?? null;
+  const logger = opts.logger?.child("api") ?? null;
   const currentSlot = () => query.currentSlot();
 
   const syncStatus = (): SyncStatus => {
@@ -96,7 +97,7 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
 
   app.setErrorHandler((error: FastifyError | Error, req, reply) => {
     const { status, message } = describeError(error);
-    if (status >= 500) logger?.error(`api: ${req.method} ${req.url}: ${message}`);
+    if (status >= 500) logger?.error(`${req.method} ${req.url}: ${message}`);
     void reply.code(status).send({ code: status, message });
   });
 

@@ -108,7 +108,7 @@ async function run(args: string[], io: Io): Promise<number> {
       beaconNodes: [`http://127.0.0.1:${node.restPort}`],
       secretKeys: Array.from({ length: validators }, (_, i) => interopSecretKeyBytes(i)),
       openSlashingProtection: (gvr) => SlashingProtection.open(join(datadir, "validator", "slashing-protection"), { genesisValidatorsRoot: gvr }),
-      logger,
+      logger: logger.child("validator"),
       metrics: createValidatorMetrics(node.metrics.registry),
       signal: stop.signal,
     });
