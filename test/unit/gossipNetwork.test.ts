@@ -19,6 +19,7 @@ import { interopSecretKey } from "../../src/crypto/interop.js";
 import type { Attestation, SignedBeaconBlock } from "../../src/types/index.js";
 import { buildApiTestChain, type ApiTestChain } from "../utils/apiServerChain.js";
 import { makeSignedEmptyBlock } from "../utils/chain.js";
+import { until } from "../utils/poll.js";
 import snappy from "snappy";
 
 interface Node {
@@ -28,14 +29,6 @@ interface Node {
   pools: OpPools;
   penalties: string[];
   unknownParents: string[];
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe("gossip between libp2p hosts", () => {

@@ -1,9 +1,8 @@
 // Keystores (EIP-2335), key derivation (EIP-2333/2334) and loading keystores from the layouts other tools write.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { deriveKeyFromMnemonic } from "@chainsafe/bls-keygen";
 import { secretKeyFromBytes } from "../../src/crypto/bls.js";
@@ -24,10 +23,10 @@ import {
   validateMnemonic,
   type NewKeystore,
 } from "../../src/validator/keystore/index.js";
+import { fileTempDir } from "../utils/tempDir.js";
 
 const fixtures = fileURLToPath(new URL("../../../test/fixtures/", import.meta.url));
-const tmpRoot = mkdtempSync(join(tmpdir(), "cairn-keystore-test-"));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = fileTempDir("cairn-keystore-test-");
 let dirCount = 0;
 function freshDir(): string {
   const d = join(tmpRoot, `d${dirCount++}`);
