@@ -16,6 +16,9 @@ import {
   VectorCompositeType,
   type Type,
 } from "@chainsafe/ssz";
+import { fromHex as decodeHex, toHex } from "../util/bytes.js";
+
+export { toHex };
 
 /** 2^64 - 1: FAR_FUTURE_EPOCH and every other uint64 that Cairn holds as Infinity. */
 export const UINT64_MAX_STRING = "18446744073709551615";
@@ -35,16 +38,12 @@ export function u64(n: number | bigint): string {
   return Math.floor(n).toString(10);
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return "0x" + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
 const HEX_RE = /^0x(?:[0-9a-fA-F]{2})*$/;
 
-/** 0x-hex to bytes; `length` (if given) is the exact byte length. */
+/** 0x-hex to bytes, validated (bad input names `what`); `length` (if given) is the exact byte length. */
 export function fromHex(hex: string, length?: number, what = "value"): Uint8Array {
   if (typeof hex !== "string" || !HEX_RE.test(hex)) throw new JsonInputError(`${what}: expected 0x-prefixed hex, got ${describe(hex)}`);
-  const bytes = Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
+  const bytes = decodeHex(hex);
   if (length !== undefined && bytes.length !== length) {
     throw new JsonInputError(`${what}: expected ${length} bytes, got ${bytes.length}`);
   }

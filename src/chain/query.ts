@@ -9,7 +9,7 @@ import {
   type CachedBeaconState,
 } from "../state-transition/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
-import { bytesEqual, fromHex, toHex } from "../state-transition/util/math.js";
+import { bytesEqual, fromHex, toHex } from "../util/bytes.js";
 import type { AttestationData, SignedBeaconBlock } from "../types/index.js";
 import type { RegenCaller } from "./regen/queued.js";
 import type { BeaconChain } from "./chain.js";

@@ -156,7 +156,3 @@ export function loadBeaconConfig(arg: string, warn: (msg: string) => void): Beac
 export function expectedFinalizedEpoch(epoch: number): number {
   return epoch >= 4 ? epoch - 2 : 0;
 }
-
-export function toHex(bytes: Uint8Array): string {
-  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
-}

@@ -13,6 +13,7 @@
 // reinterpreted. Each known key is then validated and converted here.
 import YAML from "yaml";
 import { BYTES_KEYS, namedConfigs, mainnetConfig, type ChainConfig, type ConfigKey } from "../params/index.js";
+import { toHex } from "../util/bytes.js";
 import { presetBases } from "./presetsV1.js";
 
 export { mainnetV1Config, minimalV1Config, presetBases } from "./presetsV1.js";
@@ -214,7 +215,7 @@ export function chainConfigToYaml(config: ChainConfig): string {
   const lines: string[] = ["# Cairn chain config (phase 0, flat spec layout)"];
   for (const key of CHAIN_CONFIG_KEYS) {
     const v = config[key] as unknown;
-    if (v instanceof Uint8Array) lines.push(`${key}: 0x${Buffer.from(v).toString("hex")}`);
+    if (v instanceof Uint8Array) lines.push(`${key}: ${toHex(v)}`);
     else if (typeof v === "number") lines.push(`${key}: ${v === Infinity ? "18446744073709551615" : String(v)}`);
     else lines.push(`${key}: ${JSON.stringify(String(v))}`);
   }

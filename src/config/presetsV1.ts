@@ -3,10 +3,7 @@
 // slashing/inactivity penalties and, on mainnet, in the launch parameters of the real network.
 // A config file written in the newer layout (`PRESET_BASE: mainnet|minimal` plus runtime keys) starts from these.
 import { mainnetConfig, minimalConfig, type ChainConfig } from "../params/index.js";
-
-function hex(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s, "hex"));
-}
+import { fromHex } from "../util/bytes.js";
 
 /** configs/mainnet/phase0.yaml at v1.0.0 (the launched Ethereum beacon chain). */
 export const mainnetV1Config: ChainConfig = {
@@ -14,7 +11,7 @@ export const mainnetV1Config: ChainConfig = {
   CONFIG_NAME: "mainnet",
   MIN_GENESIS_TIME: 1606824000,
   ETH1_FOLLOW_DISTANCE: 2048,
-  DEPOSIT_CONTRACT_ADDRESS: hex("00000000219ab540356cbb839cbe05303d7705fa"),
+  DEPOSIT_CONTRACT_ADDRESS: fromHex("00000000219ab540356cbb839cbe05303d7705fa"),
   GENESIS_DELAY: 604800,
   EPOCHS_PER_ETH1_VOTING_PERIOD: 64,
   INACTIVITY_PENALTY_QUOTIENT: 67108864,

@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import type { BeaconConfig } from "../config/index.js";
 import type { SignedBeaconBlock } from "../types/index.js";
+import { bytesEqual, fromHex, toHex } from "../util/bytes.js";
 import { DbController, type BatchOp, type ControllerOptions, type WriteOptions } from "./controller.js";
 import { DbError, corruptMeta, corruptValue, invalidArgument } from "./errors.js";
 import { StateFiles, decodeStatePointer, encodeStatePointer } from "./stateFiles.js";
@@ -33,7 +34,6 @@ import {
   rootKey,
   schemaVersionMismatch,
   slotKey,
-  toHex,
   type MetaKey,
   type MetaValues,
 } from "./schema.js";
@@ -179,7 +179,7 @@ export class BeaconDb {
       try {
         out.push(JSON.parse(text));
       } catch {
-        throw new DbError({ code: "CORRUPT_VALUE", bucket: "blockSummary", key: Buffer.from(key).toString("hex"), reason: "not JSON" }, "block summary is not valid JSON");
+        throw new DbError({ code: "CORRUPT_VALUE", bucket: "blockSummary", key: toHex(key).slice(2), reason: "not JSON" }, "block summary is not valid JSON");
       }
     }
     return out;
@@ -670,7 +670,7 @@ function encodeVotes(votes: StoredVote[]): Uint8Array {
   let o = 4;
   for (const r of rootIdx.keys()) {
     if (!/^0x[0-9a-f]{64}$/.test(r)) throw invalidArgument(`vote root ${JSON.stringify(r)} is not 0x + 64 lowercase hex`);
-    out.set(Buffer.from(r.slice(2), "hex"), o);
+    out.set(fromHex(r), o);
     o += 32;
   }
   view.setUint32(o, votes.length);
@@ -714,11 +714,5 @@ function pointerName(value: Uint8Array): string[] {
   } catch {
     return [];
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 

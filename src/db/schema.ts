@@ -17,6 +17,7 @@
 // Any change to a bucket's key or value encoding must bump SCHEMA_VERSION.
 import { crc32 as zlibCrc32 } from "node:zlib";
 import type { Checkpoint } from "../types/index.js";
+import { toHex } from "../util/bytes.js";
 import { DbError, corruptMeta, corruptValue, invalidArgument } from "./errors.js";
 
 /** Version of this layout; stored under the meta key `schemaVersion` when a database is created. */
@@ -146,10 +147,6 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
     }
   }
   return undefined;
-}
-
-export function toHex(bytes: Uint8Array): string {
-  return "0x" + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
 // ---------------------------------------------------------------------------------------------------------------

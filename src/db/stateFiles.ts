@@ -9,8 +9,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { toHex } from "../util/bytes.js";
 import { corruptValue, invalidArgument } from "./errors.js";
-import { bucketName, crc32, toHex } from "./schema.js";
+import { bucketName, crc32 } from "./schema.js";
 
 /** Format byte of a state pointer value. */
 export const STATE_POINTER_FORMAT = 0x02;

@@ -11,9 +11,8 @@ import type { BeaconChain } from "../chain/chain.js";
 import type { OpPools } from "../chain/opPools/index.js";
 import type { BeaconConfig } from "../config/index.js";
 import type { BeaconDb } from "../db/index.js";
-import type { PeerInfo, Publisher, SyncStatus } from "../api/server/index.js";
 import { computeForkDigest } from "../state-transition/util/domain.js";
-import { fromHex } from "../state-transition/util/math.js";
+import { fromHex } from "../util/bytes.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
 import type { Attestation, Metadata, Status } from "../types/index.js";
 import { RangeSync } from "../sync/rangeSync.js";
@@ -22,6 +21,7 @@ import type { SlotClock } from "../util/slotClock.js";
 import { nullLogger, type Logger } from "../util/logger.js";
 import { Discovery } from "./discovery/index.js";
 import { Gossip, SubnetService, computeSubnetForAttestation, createGossipsubOptions } from "./gossip/index.js";
+import type { PeerInfo, Publisher, SyncStatus } from "./interface.js";
 import { createCairnLibp2p, type CairnLibp2p } from "./libp2p.js";
 import { PeerManager, createBanGater } from "./peers/index.js";
 import { ReqResp } from "./reqresp/index.js";
@@ -46,7 +46,7 @@ export interface NetworkOptions {
   logger?: Logger;
 }
 
-/** Behind by more than this many slots: leave gossip; within `SYNCED_SLOTS`: join it (hysteresis in between). */
+/** Head behind the clock by more than FAR_BEHIND_EPOCHS epochs: leave gossip; within SYNCED_EPOCHS: join it (hysteresis). */
 const FAR_BEHIND_EPOCHS = 4;
 const SYNCED_EPOCHS = 2;
 
@@ -74,6 +74,7 @@ export class Network {
   ) {
     const { config, chain, pools, clock } = o;
     this.logger = o.logger ?? nullLogger;
+    const syncLogger = this.logger.child("sync");
     this.forkDigest = forkDigest;
     const currentSlot = () => Math.max(0, clock.currentSlot());
 
@@ -92,10 +93,11 @@ export class Network {
         onBeaconBlocksByRoot: (_peer, roots) => this.blocksByRoot(roots),
       },
       onPeerFault: (peer, fault, detail) => this.peerManager.onPeerFault(peer, fault, detail),
-      logger: { debug: (m, c) => this.logger.debug(m, c as Record<string, unknown>), warn: (m, c) => this.logger.debug(m, c as Record<string, unknown>) },
+      // a public network is full of misbehaving peers: their req/resp faults are debug lines, not warnings
+      logger: { ...this.logger, warn: this.logger.debug },
     });
 
-    this.unknownBlockSync = new UnknownBlockSync({ config, chain, peers: { getPeerStatuses: () => this.peerManager.getPeerStatuses(), reportPeer: (p, a, r) => this.peerManager.reportPeer(p, a, r) }, fetcher: this.reqResp, logger: this.logger });
+    this.unknownBlockSync = new UnknownBlockSync({ config, chain, peers: { getPeerStatuses: () => this.peerManager.getPeerStatuses(), reportPeer: (p, a, r) => this.peerManager.reportPeer(p, a, r) }, fetcher: this.reqResp, logger: syncLogger });
     this.gossip = new Gossip({
       libp2p,
       config,
@@ -140,9 +142,9 @@ export class Network {
       peers: this.peerManager,
       fetcher: this.reqResp,
       currentSlot,
-      logger: this.logger,
+      logger: syncLogger,
       onProgress: (p) =>
-        this.logger.info("syncing", {
+        syncLogger.info("syncing", {
           head: p.headSlot,
           target: p.targetSlot,
           blocksPerSecond: p.blocksPerSecond,

@@ -1,5 +1,7 @@
-// The beacon node: database, chain, wall clock, REST API and metrics, started in that order and closed in reverse.
-// The CLI (`cairn beacon`, `cairn dev`) builds one; nothing starts on import.
+// The beacon node: database, BLS worker pool, chain, libp2p network (gossip, req/resp, discovery, sync; optional),
+// REST API and metrics, started in that order, then the network dials out and the wall clock ticks fork choice every
+// slot; closed in reverse. `cairn beacon` builds one (`cairn dev` without networking); nothing starts on import,
+// and libp2p is loaded only when networking is on.
 import { join } from "node:path";
 import { createBeaconApiServer } from "../api/server/index.js";
 import { OpPools } from "../chain/opPools/index.js";
@@ -12,6 +14,7 @@ import type { BeaconConfig } from "../config/index.js";
 import { BeaconDb } from "../db/index.js";
 import { createCachedBeaconState, type CachedBeaconState } from "../state-transition/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
+import { toHex } from "../util/bytes.js";
 import { SlotClock } from "../util/slotClock.js";
 import { nullLogger, type Logger } from "../util/logger.js";
 import { createNodeMetrics, registerNetworkMetrics, startMetricsServer, type NodeMetrics } from "./metrics.js";
@@ -145,7 +148,7 @@ export class BeaconNode {
         db: this.db,
         pools: this.pools,
         clock: this.clock,
-        logger: this.logger,
+        logger: this.logger.child("network"),
         ...opts.network,
       });
     }
@@ -172,7 +175,7 @@ export class BeaconNode {
               syncing: () => network.syncStatus(),
               metadata: () => {
                 const md = network.getMetadata();
-                return { seqNumber: md.seqNumber, attnets: `0x${Buffer.from(md.attnets.uint8Array).toString("hex")}` };
+                return { seqNumber: md.seqNumber, attnets: toHex(md.attnets.uint8Array) };
               },
             }
           : { version: `Cairn/v${opts.version ?? "0.1.0"}` },

@@ -1,5 +1,6 @@
 // Phase 0 constants (spec v0.12.3, "Constants") and the two named presets.
 // Constants are fixed by the spec; everything in ChainConfig can change per network.
+import { fromHex } from "../util/bytes.js";
 
 export const GENESIS_SLOT = 0;
 export const GENESIS_EPOCH = 0;
@@ -115,9 +116,8 @@ export const BYTES_KEYS: Partial<Record<ConfigKey, number>> = {
   DOMAIN_AGGREGATE_AND_PROOF: 4,
 };
 
-function b(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex.replace(/^0x/, ""), "hex"));
-}
+// short name: the config tables below are full of byte constants
+const b = fromHex;
 
 /** configs/mainnet/phase0.yaml at v0.12.3 */
 export const mainnetConfig: ChainConfig = {

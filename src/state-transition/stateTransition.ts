@@ -5,7 +5,7 @@ import type { CachedBeaconState } from "./cache/cachedBeaconState.js";
 import { getBlockSignatureSets } from "./signatureSets/index.js";
 import { processSlots } from "./slot/index.js";
 import { assert } from "./util/assert.js";
-import { bytesEqual, toHex } from "./util/math.js";
+import { bytesEqual, toHex } from "../util/bytes.js";
 
 export { processSlots, processSlot } from "./slot/index.js";
 export { StateTransitionError } from "./util/assert.js";

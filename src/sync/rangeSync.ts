@@ -10,7 +10,8 @@
 import type { BeaconChain } from "../chain/chain.js";
 import { BlockError, blockErrorOutcome } from "../chain/blocks/errors.js";
 import type { BeaconConfig } from "../config/index.js";
-import { toHex } from "../state-transition/util/math.js";
+import { toHex } from "../util/bytes.js";
+import type { Logger } from "../util/logger.js";
 import type { SignedBeaconBlock, Status } from "../types/index.js";
 
 const MAX_REQUESTS_PER_PEER = 2;
@@ -30,12 +31,6 @@ export interface SyncFetcher {
   beaconBlocksByRoot(peer: string, roots: Uint8Array[]): Promise<SignedBeaconBlock[]>;
 }
 
-export interface SyncLogger {
-  info(msg: string, ctx?: Record<string, unknown>): void;
-  warn(msg: string, ctx?: Record<string, unknown>): void;
-  debug(msg: string, ctx?: Record<string, unknown>): void;
-}
-
 export interface RangeSyncOptions {
   config: BeaconConfig;
   chain: BeaconChain;
@@ -43,7 +38,7 @@ export interface RangeSyncOptions {
   fetcher: SyncFetcher;
   /** the wall clock's slot */
   currentSlot: () => number;
-  logger?: SyncLogger;
+  logger?: Logger;
   /** slots per batch (default 2 epochs) */
   batchSlots?: number;
   /** batches downloading at once (default 4) */

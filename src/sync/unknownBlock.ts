@@ -4,16 +4,17 @@
 import type { BeaconChain } from "../chain/chain.js";
 import { BlockError } from "../chain/blocks/errors.js";
 import type { BeaconConfig } from "../config/index.js";
-import { toHex } from "../state-transition/util/math.js";
+import { fromHex, toHex } from "../util/bytes.js";
+import type { Logger } from "../util/logger.js";
 import type { SignedBeaconBlock } from "../types/index.js";
-import type { SyncFetcher, SyncLogger, SyncPeers } from "./rangeSync.js";
+import type { SyncFetcher, SyncPeers } from "./rangeSync.js";
 
 export interface UnknownBlockSyncOptions {
   config: BeaconConfig;
   chain: BeaconChain;
   peers: SyncPeers;
   fetcher: SyncFetcher;
-  logger?: SyncLogger;
+  logger?: Logger;
   maxDepth?: number;
   /** lookups at once (default 2) */
   maxConcurrent?: number;
@@ -70,7 +71,7 @@ export class UnknownBlockSync {
   }
 
   private async fetchOne(rootHex: string): Promise<SignedBeaconBlock> {
-    const root = Uint8Array.from(Buffer.from(rootHex.slice(2), "hex"));
+    const root = fromHex(rootHex);
     const peers = [...this.o.peers.getPeerStatuses().keys()];
     // shuffle so one slow peer is not asked first every time
     for (let i = peers.length - 1; i > 0; i--) {

@@ -15,6 +15,7 @@ import {
   type SignedAggregateAndProof,
   type SignedBeaconBlock,
 } from "../types/index.js";
+import { toHex } from "../util/bytes.js";
 import type { SlotClock } from "../util/slotClock.js";
 
 /** What the signer needs of slashing protection (src/validator/slashingProtection implements it). */
@@ -51,8 +52,6 @@ export interface SignerOptions {
   maxEpochsFromHead?: number;
 }
 
-const hexKey = (pubkey: Uint8Array): string => Buffer.from(pubkey).toString("hex");
-
 export class ValidatorSigner {
   readonly pubkeys: Uint8Array[];
   private readonly keys = new Map<string, SecretKey>();
@@ -67,7 +66,7 @@ export class ValidatorSigner {
     for (const k of opts.secretKeys) {
       const sk = k instanceof Uint8Array ? secretKeyFromBytes(k) : k;
       const pubkey = sk.toPublicKey().toBytes();
-      const hex = hexKey(pubkey);
+      const hex = toHex(pubkey);
       if (this.keys.has(hex)) continue;
       this.keys.set(hex, sk);
       this.pubkeys.push(pubkey);
@@ -75,7 +74,7 @@ export class ValidatorSigner {
   }
 
   hasKey(pubkey: Uint8Array): boolean {
-    return this.keys.has(hexKey(pubkey));
+    return this.keys.has(toHex(pubkey));
   }
 
   // --- the signatures ---
@@ -163,8 +162,8 @@ export class ValidatorSigner {
   }
 
   private key(pubkey: Uint8Array): SecretKey {
-    const sk = this.keys.get(hexKey(pubkey));
-    if (!sk) throw new SigningRefusedError("unknown-key", `no secret key for ${`0x${hexKey(pubkey)}`}`);
+    const sk = this.keys.get(toHex(pubkey));
+    if (!sk) throw new SigningRefusedError("unknown-key", `no secret key for ${toHex(pubkey)}`);
     return sk;
   }
 
@@ -174,7 +173,7 @@ export class ValidatorSigner {
 
   // compute_domain with the fork version and genesis validators root of the chain we validate on
   private domain(domainType: Uint8Array): Uint8Array {
-    const k = hexKey(domainType);
+    const k = toHex(domainType);
     let d = this.domains.get(k);
     if (!d) {
       d = computeDomain(this.config, domainType, this.opts.forkVersion ?? this.config.GENESIS_FORK_VERSION, this.opts.genesisValidatorsRoot);

@@ -14,7 +14,7 @@ import {
 } from "../../src/state-transition/index.js";
 import { getSeed } from "../../src/state-transition/util/seed.js";
 import { unshuffleList } from "../../src/state-transition/util/shuffle.js";
-import { bytesEqual } from "../../src/state-transition/util/math.js";
+import { bytesEqual } from "../../src/util/bytes.js";
 import type { SignedBeaconBlock } from "../../src/types/index.js";
 import type { LoadedFixtures } from "./files.js";
 import { benchConfig } from "./fixtures.js";

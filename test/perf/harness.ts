@@ -67,9 +67,7 @@ export async function measureAsync<P, R>(
   return summarize(runs);
 }
 
-export function toHex(b: Uint8Array): string {
-  return "0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-}
+export { toHex } from "../../src/util/bytes.js";
 
 /** Peak resident set size of this process so far, in MB. */
 export function peakRssMb(): number {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import type { BeaconConfig } from "../../src/config/index.js";
+import { bytesEqual, fromHex as decodeHex, toHex } from "../../src/util/bytes.js";
 
 /** One test case directory: tests/<preset>/phase0/<runner>/<handler>/<suite>/<case>. */
 export interface SpecCase {
@@ -70,16 +71,10 @@ export function fromHex(hex: unknown): Uint8Array {
   if (typeof hex !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) {
     throw new Error(`not a 0x hex string: ${String(hex)}`);
   }
-  return new Uint8Array(Buffer.from(hex.slice(2), "hex"));
+  return decodeHex(hex);
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return "0x" + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
+export { bytesEqual, toHex };
 
 export function assert(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(msg);

@@ -1,41 +1,14 @@
 // `cairn account` run as a child process, the way a user runs it.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { secretKeyFromBytes } from "../../src/crypto/bls.js";
 import { interopSecretKey } from "../../src/crypto/interop.js";
+import { toHex as hex } from "../../src/util/bytes.js";
 import { createKeystores, deriveValidatorSigningKeys, loadKeystores, signingKeyPath, type NewKeystore } from "../../src/validator/keystore/index.js";
-
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const bin = join(repoRoot, "bin/cairn.js");
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cairn(args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env["CAIRN_DEBUG"];
-    const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+import { runCairn as cairn, type CliResult as Result } from "../utils/cli.js";
 
 function assertOneError(r: Result, re: RegExp): void {
   assert.equal(r.status, 2, `exit status; stderr: ${r.stderr}`);
@@ -47,7 +20,6 @@ function assertOneError(r: Result, re: RegExp): void {
 
 const MNEMONIC = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const PASSWORD = "import password";
-const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString("hex")}`;
 
 let root: string;
 let made: NewKeystore[];

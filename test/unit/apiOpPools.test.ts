@@ -12,7 +12,7 @@ import { getNamedConfig } from "../../src/config/index.js";
 import { getAttestationSignatureSet, type CachedBeaconState } from "../../src/state-transition/index.js";
 import { computeSigningRoot, getDomain } from "../../src/state-transition/util/domain.js";
 import { computeStartSlotAtEpoch } from "../../src/state-transition/util/epoch.js";
-import { toHex } from "../../src/state-transition/util/math.js";
+import { toHex } from "../../src/util/bytes.js";
 import { verifySignatureSet } from "../../src/state-transition/util/signature.js";
 import type { Attestation, AttestationData } from "../../src/types/index.js";
 import { buildApiTestChain, type ApiTestChain } from "../utils/apiServerChain.js";

@@ -11,7 +11,7 @@ import { FAR_FUTURE_EPOCH, minimalConfig } from "../../src/params/index.js";
 import type { CachedBeaconState } from "../../src/state-transition/index.js";
 import { computeSigningRoot, getDomain } from "../../src/state-transition/util/domain.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../src/state-transition/util/epoch.js";
-import { toHex } from "../../src/state-transition/util/math.js";
+import { toHex } from "../../src/util/bytes.js";
 import { primitive, type AttestationData, type BeaconBlock } from "../../src/types/index.js";
 import { buildApiTestChain, type ApiTestChain } from "../utils/apiServerChain.js";
 

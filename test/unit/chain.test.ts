@@ -10,7 +10,7 @@ import { BeaconChain } from "../../src/chain/chain.js";
 import { runHarness } from "../../src/chain/harness/harness.js";
 import { getNamedConfig } from "../../src/config/index.js";
 import { BeaconDb } from "../../src/db/index.js";
-import { toHex } from "../../src/state-transition/util/math.js";
+import { toHex } from "../../src/util/bytes.js";
 
 const config = getNamedConfig("minimal");
 const here = dirname(fileURLToPath(import.meta.url));

@@ -2,30 +2,11 @@
 // These cover argument handling and error reporting; runs over real states and blocks live elsewhere.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { getNamedConfig } from "../../src/config/index.js";
-
-// Compiled to dist/test/unit/; the command is run from the repository root.
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const bin = join(repoRoot, "bin/cairn.js");
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cairn(args: string[], env: Record<string, string> = {}, script = bin): Result {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  if (env["CAIRN_DEBUG"] === undefined) delete childEnv["CAIRN_DEBUG"];
-  const r = spawnSync(process.execPath, [script, ...args], { cwd: repoRoot, env: childEnv, encoding: "utf8", timeout: 60_000 });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { cairnBin as bin, repoRoot, runCairnSync as cairn, type CliResult as Result } from "../utils/cli.js";
 
 /** Exit status 2, nothing on stdout, and exactly one stderr line (after any `warning:` lines) matching `re`. */
 function assertOneError(r: Result, re: RegExp, warnings = 0): void {

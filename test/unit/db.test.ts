@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { getNamedConfig } from "../../src/config/index.js";
 import {
@@ -23,22 +22,20 @@ import {
   slotKey,
   type DbErrorCode,
 } from "../../src/db/index.js";
+import { plainHex as hex } from "../utils/bytes.js";
 import { KILL_TEST_VALIDATORS, blockRoot, killTestBatch, makeBlock, makeStateBytes } from "../utils/dbFixtures.js";
+import { fileTempDir } from "../utils/tempDir.js";
 
 const config = getNamedConfig("minimal");
 const types = config.types;
 
-const tmpRoot = mkdtempSync(join(tmpdir(), "cairn-db-test-"));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = fileTempDir("cairn-db-test-");
 let dirCount = 0;
 /** A fresh, not yet existing directory (nested, so open must create parents). */
 function freshDir(): string {
   return join(tmpRoot, `db-${dirCount++}`, "chain");
 }
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-}
 function assertBytes(actual: Uint8Array | null | undefined, expected: Uint8Array, msg?: string): void {
   assert.ok(actual, msg ?? "expected bytes, got nothing");
   assert.equal(hex(actual), hex(expected), msg);

@@ -11,6 +11,7 @@ import { createCairnLibp2p, type CairnLibp2p } from "../../src/network/libp2p.js
 import { GoodbyeReasonCode, PeerManager } from "../../src/network/peers/index.js";
 import { ReqResp } from "../../src/network/reqresp/index.js";
 import type { Metadata, Status } from "../../src/types/index.js";
+import { until as waitFor } from "../utils/poll.js";
 
 const config = getNamedConfig("minimal");
 const DIGEST = Uint8Array.from([0xca, 0x1f, 0x00, 0x01]);
@@ -95,14 +96,6 @@ async function stopAll(nodes: Node[]): Promise<void> {
   for (const n of nodes) await n.pm.stop();
   for (const n of nodes) await n.reqResp.stop();
   await Promise.all(nodes.map((n) => n.libp2p.stop()));
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 test("three nodes find each other through one bootnode and the peer manager connects them over TCP", async () => {

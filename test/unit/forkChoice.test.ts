@@ -8,18 +8,12 @@ import type { BlockSummary, CheckpointHex, RootHex } from "../../src/fork-choice
 import { specGetAncestor, specGetHead, type SpecBlock, type SpecStore } from "../../src/fork-choice/reference.js";
 import { minimalConfig } from "../../src/params/index.js";
 import { createPrng as prng } from "../../src/chain/harness/prng.js";
+import { cp, root } from "../utils/forkChoice.js";
 
 const config = minimalConfig; // SLOTS_PER_EPOCH 8, SAFE_SLOTS_TO_UPDATE_JUSTIFIED 2
 const SPE = config.SLOTS_PER_EPOCH;
 const GWEI = 1_000_000_000;
 
-
-function root(n: number): RootHex {
-  return "0x" + n.toString(16).padStart(64, "0");
-}
-function cp(epoch: number, n: number): CheckpointHex {
-  return { epoch, root: root(n) };
-}
 const GENESIS = root(0);
 const ZERO_CP: CheckpointHex = { epoch: 0, root: "0x" + "00".repeat(32) };
 

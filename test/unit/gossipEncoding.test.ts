@@ -28,6 +28,7 @@ import {
 } from "../../src/network/gossip/index.js";
 import { GOSSIP_MAX_SIZE, minimalConfig } from "../../src/params/index.js";
 import { computeForkDigest } from "../../src/state-transition/util/domain.js";
+import { plainHex as hex } from "../utils/bytes.js";
 
 const minimal = getNamedConfig("minimal");
 const mainnet = getNamedConfig("mainnet");
@@ -37,7 +38,6 @@ const sha256 = (...parts: Uint8Array[]) => {
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());
 };
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 /** A raw snappy block of literals only (valid, but not what the compressor emits for compressible input). */
 function literalBlock(payload: Uint8Array): Uint8Array {

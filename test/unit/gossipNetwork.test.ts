@@ -10,7 +10,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { BlsVerifier } from "../../src/chain/bls/interface.js";
 import { OpPools } from "../../src/chain/opPools/index.js";
 import { computeSigningRoot, computeForkDigest, getDomain } from "../../src/state-transition/util/domain.js";
-import { toHex } from "../../src/state-transition/util/math.js";
+import { toHex } from "../../src/util/bytes.js";
 import { createCairnLibp2p, type CairnLibp2p } from "../../src/network/libp2p.js";
 import { createGossipsubOptions, formatTopic, Gossip, computeSubnetForAttestation } from "../../src/network/gossip/index.js";
 import { GOSSIP_MAX_SIZE } from "../../src/params/index.js";
@@ -19,6 +19,7 @@ import { interopSecretKey } from "../../src/crypto/interop.js";
 import type { Attestation, SignedBeaconBlock } from "../../src/types/index.js";
 import { buildApiTestChain, type ApiTestChain } from "../utils/apiServerChain.js";
 import { makeSignedEmptyBlock } from "../utils/chain.js";
+import { until } from "../utils/poll.js";
 import snappy from "snappy";
 
 interface Node {
@@ -28,14 +29,6 @@ interface Node {
   pools: OpPools;
   penalties: string[];
   unknownParents: string[];
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe("gossip between libp2p hosts", () => {

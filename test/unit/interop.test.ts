@@ -3,8 +3,7 @@ import { test } from "node:test";
 import { interopSecretKey, interopSecretKeyBytes } from "../../src/crypto/interop.js";
 import { getNamedConfig } from "../../src/config/index.js";
 import { createInteropGenesisState, isValidGenesisState } from "../../src/state-transition/index.js";
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+import { plainHex as hex } from "../utils/bytes.js";
 
 // Published interop keys (the same in every client's interop tooling).
 test("interop secret keys and pubkeys match the published values", () => {

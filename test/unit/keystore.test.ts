@@ -1,12 +1,12 @@
 // Keystores (EIP-2335), key derivation (EIP-2333/2334) and loading keystores from the layouts other tools write.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { deriveKeyFromMnemonic } from "@chainsafe/bls-keygen";
 import { secretKeyFromBytes } from "../../src/crypto/bls.js";
+import { fromHex, toHex as hex } from "../../src/util/bytes.js";
 import {
   KeystoreError,
   createKeystores,
@@ -23,10 +23,10 @@ import {
   validateMnemonic,
   type NewKeystore,
 } from "../../src/validator/keystore/index.js";
+import { fileTempDir } from "../utils/tempDir.js";
 
 const fixtures = fileURLToPath(new URL("../../../test/fixtures/", import.meta.url));
-const tmpRoot = mkdtempSync(join(tmpdir(), "cairn-keystore-test-"));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = fileTempDir("cairn-keystore-test-");
 let dirCount = 0;
 function freshDir(): string {
   const d = join(tmpRoot, `d${dirCount++}`);
@@ -34,8 +34,6 @@ function freshDir(): string {
   return d;
 }
 
-const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString("hex")}`;
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/^0x/, ""), "hex"));
 const fromDecimal = (s: string): Uint8Array => fromHex(BigInt(s).toString(16).padStart(64, "0"));
 const pubkeyOf = (sk: Uint8Array): Uint8Array => secretKeyFromBytes(sk).toPublicKey().toBytes();
 

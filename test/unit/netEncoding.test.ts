@@ -22,26 +22,12 @@ import {
   type PayloadBounds,
 } from "../../src/network/encoding/index.js";
 import { MAX_CHUNK_SIZE } from "../../src/params/index.js";
+import { cat, frameChunk as chunk, plainHex as hex, u32le } from "../utils/bytes.js";
 
 const ANY: PayloadBounds = { minSize: 0, maxSize: MAX_CHUNK_SIZE };
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-}
 function bytes(h: string): Uint8Array {
   return Uint8Array.from(Buffer.from(h.replace(/\s+/g, ""), "hex"));
-}
-function cat(...parts: Uint8Array[]): Uint8Array {
-  return Uint8Array.from(Buffer.concat(parts));
-}
-function u32le(v: number): Uint8Array {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return b;
-}
-/** A raw frame chunk: type, 3-byte little-endian length, body. */
-function chunk(type: number, body: Uint8Array): Uint8Array {
-  return cat(Uint8Array.of(type, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16), body);
 }
 function uncompressedChunk(data: Uint8Array, crc = maskedCrc32c(data)): Uint8Array {
   return chunk(0x01, cat(u32le(crc), data));

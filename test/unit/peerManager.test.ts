@@ -11,6 +11,7 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { createCairnLibp2p, type CairnLibp2p } from "../../src/network/libp2p.js";
 import { GoodbyeReasonCode, PeerManager, type PeerManagerOpts, type PeerManagerReqResp } from "../../src/network/peers/index.js";
 import type { Metadata, Status } from "../../src/types/index.js";
+import { until as waitFor } from "../utils/poll.js";
 
 const DIGEST = Uint8Array.from([1, 2, 3, 4]);
 
@@ -114,14 +115,6 @@ async function makeNode(net: FakeNet, opts: NodeOpts = {}): Promise<TestNode> {
     node.pm.start();
   }
   return node;
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function connected(a: TestNode, b: TestNode): boolean {

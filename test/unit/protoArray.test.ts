@@ -7,17 +7,10 @@ import { ForkChoiceError } from "../../src/fork-choice/errors.js";
 import { NONE, ProtoArray, type BlockSummary, type CheckpointHex, type RootHex } from "../../src/fork-choice/protoArray.js";
 import { specGetHead, type SpecBlock, type SpecStore } from "../../src/fork-choice/reference.js";
 import { createPrng as prng } from "../../src/chain/harness/prng.js";
+import { cp, root } from "../utils/forkChoice.js";
 
 const SLOTS_PER_EPOCH = 8;
 const GWEI = 1_000_000_000;
-
-/** Root number n as hex: numeric order is byte order. */
-function root(n: number): RootHex {
-  return "0x" + n.toString(16).padStart(64, "0");
-}
-function cp(epoch: number, n: number): CheckpointHex {
-  return { epoch, root: root(n) };
-}
 
 const GENESIS = root(0);
 const GENESIS_CP = cp(0, 0);

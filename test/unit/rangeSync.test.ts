@@ -11,6 +11,7 @@ import { BeaconDb } from "../../src/db/index.js";
 import { createCachedBeaconState, createInteropGenesisStateFast } from "../../src/state-transition/index.js";
 import { RangeSync, type PeerAction, type SyncFetcher, type SyncPeers } from "../../src/sync/rangeSync.js";
 import type { SignedBeaconBlock, Status } from "../../src/types/index.js";
+import { createLogger, nullLogger } from "../../src/util/logger.js";
 import { makeSignedEmptyBlock } from "../utils/chain.js";
 
 const config = getNamedConfig("minimal");
@@ -77,9 +78,7 @@ async function syncUntil(sync: RangeSync, chain: BeaconChain, slot: number, time
   }
 }
 
-const verbose = process.env["CAIRN_TEST_DEBUG"] === "1";
-const say = (level: string) => (m: string, c?: object) => void (verbose && console.log(level, m, JSON.stringify(c)));
-const dbg = { info: say("INFO"), warn: say("WARN"), debug: say("DEBUG") };
+const dbg = process.env["CAIRN_TEST_DEBUG"] === "1" ? createLogger({ level: "debug", module: "sync" }) : nullLogger;
 const headSlot = () => source.forkChoice.getBlock(source.headRoot)!.slot;
 
 test("range sync reaches the peers' head; a peer that drops mid-way costs a batch, not a restart", async () => {

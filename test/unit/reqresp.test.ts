@@ -20,6 +20,7 @@ import {
   type ReqRespOptions,
 } from "../../src/network/reqresp/index.js";
 import type { BeaconBlocksByRangeRequest, Metadata, Status } from "../../src/types/index.js";
+import { cat, frameChunk as frame, plainHex as hex, u32le } from "../utils/bytes.js";
 import { makeBlock } from "../utils/dbFixtures.js";
 
 const config = getNamedConfig("minimal");
@@ -45,21 +46,6 @@ interface FaultRecord {
   peer: string;
   fault: ReqRespFault;
   detail: string;
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-}
-function cat(...parts: Uint8Array[]): Uint8Array {
-  return Uint8Array.from(Buffer.concat(parts));
-}
-function u32le(v: number): Uint8Array {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return b;
-}
-function frame(type: number, body: Uint8Array): Uint8Array {
-  return cat(Uint8Array.of(type, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16), body);
 }
 
 function makeStatus(headSlot: number): Status {

@@ -2,24 +2,21 @@
 // (kill -9) and the `cairn slashing-protection` command.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { describe, test } from "node:test";
 import { createPrng } from "../../src/chain/harness/prng.js";
 import { DbController } from "../../src/db/controller.js";
+import { fromHex, toHex as hex } from "../../src/util/bytes.js";
 import { SlashingProtection, SlashingProtectionError, type InterchangeJson, type SlashingProtectionErrorCode } from "../../src/validator/slashingProtection/index.js";
+import { repoRoot, runCairn as cairn, type CliResult as Result } from "../utils/cli.js";
+import { fileTempDir } from "../utils/tempDir.js";
 
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const vectorsDir = join(repoRoot, "test/fixtures/eip3076");
-const tmpRoot = mkdtempSync(join(tmpdir(), "cairn-slashing-test-"));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = fileTempDir("cairn-slashing-test-");
 let dirCount = 0;
 const freshDir = (): string => join(tmpRoot, `s${dirCount++}`);
 
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.slice(2), "hex"));
-const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString("hex")}`;
 const pubkey = (i: number): Uint8Array => new Uint8Array(48).fill(0xa0 + i);
 const root = (i: number): Uint8Array => new Uint8Array(32).fill(i);
 const GVR = root(0x42);
@@ -421,30 +418,6 @@ test("kill -9 right after signing: the records survive", { timeout: 60_000 }, as
 
 // ---------------------------------------------------------------------------------------------------------------
 // The command line
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cairn(args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env["CAIRN_DEBUG"];
-    const child = spawn(process.execPath, [join(repoRoot, "bin/cairn.js"), ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 function assertOneLine(r: Result, status: number, re: RegExp): void {
   assert.equal(r.status, status, `exit status; stderr: ${r.stderr}`);

@@ -14,12 +14,12 @@ import {
   stateTransition,
   type CachedBeaconState,
 } from "../../src/state-transition/index.js";
+import { toHex as hex } from "../../src/util/bytes.js";
 import { makeSignedEmptyBlock } from "../utils/chain.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const bin = join(repo, "bin", "cairn.js");
 const config = getNamedConfig("minimal");
-const hex = (b: Uint8Array) => "0x" + Buffer.from(b).toString("hex");
 
 function cairn(...args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });

@@ -17,6 +17,7 @@ import { interopSecretKey } from "../../src/crypto/interop.js";
 import { computeDomain, computeSigningRoot } from "../../src/state-transition/util/domain.js";
 import { primitive, type Attestation, type AttestationData, type SignedAggregateAndProof, type SignedBeaconBlock } from "../../src/types/index.js";
 import { isAggregator } from "../../src/validator/services/aggregation.js";
+import { fromHex, toHex as hex } from "../../src/util/bytes.js";
 
 export type FakeMode = "ok" | "error500" | "syncing" | "reset";
 
@@ -501,10 +502,4 @@ function sha(text: string): Uint8Array {
   return new Uint8Array(createHash("sha256").update(text).digest());
 }
 
-export function hex(b: Uint8Array): string {
-  return `0x${Buffer.from(b).toString("hex")}`;
-}
-
-function fromHex(s: string): Uint8Array {
-  return new Uint8Array(Buffer.from(s.replace(/^0x/, ""), "hex"));
-}
+export { hex };

@@ -10,6 +10,7 @@ import { createLogger, nullLogger, type Logger } from "../../src/util/logger.js"
 import type { ValidatorMetrics } from "../../src/validator/metrics.js";
 import { SlashingProtection } from "../../src/validator/slashingProtection/index.js";
 import { Validator, type ValidatorOptions } from "../../src/validator/validator.js";
+import { until } from "./poll.js";
 import { FakeBeaconNode } from "./fakeBeaconNode.js";
 
 export interface VcOptions {
@@ -51,13 +52,9 @@ export async function startValidatorClient(o: VcOptions): Promise<Validator> {
   return validator;
 }
 
-/** Polls `cond` every 20 ms; rejects with `what` after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Polls `cond` until it holds; rejects with `what` after `timeoutMs`. */
+export function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return until(what, cond, timeoutMs);
 }
 
 export interface VcSetupOptions {

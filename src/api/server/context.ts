@@ -1,13 +1,16 @@
 // What every route file shares: the context (chain, pools, node facts), the API error type, and the parsing of
 // path/query parameters and bodies with one-line 400 messages that name the parameter at fault.
-import type { Attestation, AttesterSlashing, ProposerSlashing, SignedAggregateAndProof, SignedBeaconBlock, SignedVoluntaryExit } from "../../types/index.js";
 import type { Type } from "@chainsafe/ssz";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { BeaconChain } from "../../chain/chain.js";
 import type { OpPools } from "../../chain/opPools/index.js";
 import { parseBlockId, parseStateId, type BlockResult, type ChainQuery, type QueryError, type StateResult } from "../../chain/query.js";
 import type { BeaconConfig } from "../../config/index.js";
+import type { PeerInfo, Publisher, SyncStatus } from "../../network/interface.js";
+import type { Logger } from "../../util/logger.js";
 import { describe, fromHex, fromJsonStrict, JsonInputError, parseUint64 } from "../json.js";
+
+export type { PeerInfo, Publisher, SyncStatus };
 
 /** An error answered as `{code, message}` with this HTTP status. */
 export class ApiError extends Error {
@@ -18,20 +21,6 @@ export class ApiError extends Error {
     super(message);
     this.name = "ApiError";
   }
-}
-
-export interface PeerInfo {
-  peerId: string;
-  enr?: string | null;
-  lastSeenP2pAddress?: string;
-  state: "disconnected" | "connecting" | "connected" | "disconnecting";
-  direction: "inbound" | "outbound";
-}
-
-export interface SyncStatus {
-  headSlot: number;
-  syncDistance: number;
-  isSyncing: boolean;
 }
 
 /** Facts about the node that the chain does not know; every field but `version` is optional. */
@@ -48,24 +37,6 @@ export interface NodeInfo {
   metadata?: () => { seqNumber: bigint; attnets: string };
 }
 
-/** Where the server reports requests that failed on its side (pino's logger fits). */
-export interface ApiLogger {
-  error(msg: string): void;
-  warn?(msg: string): void;
-}
-
-/** Where accepted objects go on to the network (gossip); absent without networking. */
-export interface Publisher {
-  block(signed: SignedBeaconBlock): void;
-  attestation(att: Attestation): void;
-  aggregate(agg: SignedAggregateAndProof): void;
-  voluntaryExit(exit: SignedVoluntaryExit): void;
-  proposerSlashing(s: ProposerSlashing): void;
-  attesterSlashing(s: AttesterSlashing): void;
-  /** committees the validator client needs (duties): join their subnets ahead of the slot */
-  committeeSubscriptions(subs: { validatorIndex: number; committeeIndex: number; committeesAtSlot: number; slot: number; isAggregator: boolean }[]): void;
-}
-
 export interface ApiContext {
   publisher: Publisher | null;
   chain: BeaconChain;
@@ -73,7 +44,8 @@ export interface ApiContext {
   pools: OpPools;
   query: ChainQuery;
   node: NodeInfo;
-  logger: ApiLogger | null;
+  /** where the server reports requests that failed on its side */
+  logger: Logger | null;
   currentSlot(): number;
   syncStatus(): SyncStatus;
 }

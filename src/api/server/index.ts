@@ -8,7 +8,8 @@ import { OpPools } from "../../chain/opPools/index.js";
 import { ChainQuery, QueryError } from "../../chain/query.js";
 import type { BeaconConfig } from "../../config/index.js";
 import { JsonInputError } from "../json.js";
-import { ApiError, queryErrorStatus, type ApiContext, type ApiLogger, type NodeInfo, type SyncStatus } from "./context.js";
+import type { Logger } from "../../util/logger.js";
+import { ApiError, queryErrorStatus, type ApiContext, type NodeInfo, type SyncStatus } from "./context.js";
 import { addJsonParser, boundLargeBodies, BusyError, resolveApiLimits, serverTimeoutOptions, type ApiLimits } from "./limits.js";
 import { registerBeaconRoutes } from "./routes/beacon.js";
 import { registerConfigRoutes } from "./routes/config.js";
@@ -18,7 +19,7 @@ import { registerNodeRoutes } from "./routes/node.js";
 import { registerValidatorRoutes } from "./routes/validator.js";
 
 export { DEFAULT_API_LIMITS, type ApiLimits } from "./limits.js";
-export { ApiError, type ApiLogger, type NodeInfo, type PeerInfo, type Publisher, type SyncStatus } from "./context.js";
+export { ApiError, type NodeInfo, type PeerInfo, type Publisher, type SyncStatus } from "./context.js";
 import type { Publisher } from "./context.js";
 
 export interface BeaconApiServerOptions {
@@ -30,7 +31,7 @@ export interface BeaconApiServerOptions {
   /** the wall clock; without it, "now" is the latest slot fork choice has seen */
   clock?: { currentSlot(): number };
   node?: Partial<NodeInfo>;
-  logger?: ApiLogger;
+  logger?: Logger;
   /** largest request body in bytes (default 10 MiB: a large validator client posts thousands of attestations) */
   bodyLimit?: number;
   /** gossip for what the API accepts (blocks, attestations, ...); none without networking */
@@ -63,7 +64,7 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
   const query = new ChainQuery(chain, { currentSlot: clockSlot });
   // copy the descriptors, not the values: the node may give getters (addresses known only once it listens)
   const node = Object.defineProperties({ version: "Cairn" }, Object.getOwnPropertyDescriptors(opts.node ?? {})) as NodeInfo;
-  const logger = opts.logger ?? null;
+  const logger = opts.logger?.child("api") ?? null;
   const currentSlot = () => query.currentSlot();
 
   const syncStatus = (): SyncStatus => {
@@ -108,7 +109,7 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
   app.setErrorHandler((error: FastifyError | Error, req, reply) => {
     const { status, message } = describeError(error);
     if (error instanceof BusyError) reply.header("retry-after", String(error.retryAfterSeconds));
-    else if (status >= 500) logger?.error(`api: ${req.method} ${req.url}: ${message}`);
+    else if (status >= 500) logger?.error(`${req.method} ${req.url}: ${message}`);
     void reply.code(status).send({ code: status, message });
   });
 

@@ -8,7 +8,7 @@ import {
   type CachedBeaconState,
 } from "../../state-transition/index.js";
 import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
-import { toHex } from "../../state-transition/util/math.js";
+import { fromHex, toHex } from "../../util/bytes.js";
 import { verifySignatureSet } from "../../state-transition/util/signature.js";
 import type { Attestation, BeaconBlock } from "../../types/index.js";
 import type { BeaconChain } from "../chain.js";
@@ -40,7 +40,7 @@ export async function produceBlockOnHead(
   const headRoot = chain.headRoot;
   const headSlot = chain.forkChoice.getBlock(headRoot)?.slot ?? chain.anchorSummary.slot;
   if (req.slot <= headSlot) throw new ProduceBlockError(`slot ${req.slot} is not after the head block's slot ${headSlot}`);
-  const parentRoot = Uint8Array.from(Buffer.from(headRoot.slice(2), "hex"));
+  const parentRoot = fromHex(headRoot);
   // getPreState reads only the slot and the parent root of the block it is given
   const pre = await chain.regen.getPreState({ slot: req.slot, parentRoot } as BeaconBlock, "validator");
   if (req.verifyRandao ?? true) {

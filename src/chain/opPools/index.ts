@@ -10,7 +10,7 @@ import {
   type CachedBeaconState,
 } from "../../state-transition/index.js";
 import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
-import { toHex } from "../../state-transition/util/math.js";
+import { toHex } from "../../util/bytes.js";
 import type {
   Attestation,
   AttesterSlashing,

@@ -7,7 +7,7 @@ import type { CachedBeaconState } from "../../state-transition/index.js";
 import { getAttestationSignatureSet } from "../../state-transition/index.js";
 import { computeSigningRoot, getDomain } from "../../state-transition/util/domain.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transition/util/epoch.js";
-import { toHex } from "../../state-transition/util/math.js";
+import { toHex } from "../../util/bytes.js";
 import { primitive, type Attestation, type SignedAggregateAndProof } from "../../types/index.js";
 import type { BeaconChain } from "../chain.js";
 import { ATTESTATION_PROPAGATION_SLOT_RANGE } from "../../params/index.js";

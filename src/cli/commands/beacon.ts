@@ -1,14 +1,49 @@
-// cairn beacon: run a beacon node (database, chain, wall clock, REST API, metrics) until SIGINT/SIGTERM.
+// cairn beacon: run a beacon node (database, chain, wall clock, libp2p networking with sync, REST API, metrics)
+// until SIGINT/SIGTERM. Parses the flags, loads the network config and genesis, and hands the rest to BeaconNode.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BeaconConfig } from "../../config/index.js";
 import { BeaconNode, type BeaconNodeOptions } from "../../node/node.js";
 import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
-import { createLogger, isLogLevel, type Logger } from "../../util/logger.js";
-import { CliError, EXIT_OK, loadBeaconConfig, parseCommandArgs, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
+import { createLogger, type Logger } from "../../util/logger.js";
+import { CliError, EXIT_OK, loadBeaconConfig, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
+import { flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
 
 const NAME = "beacon";
+
+const NETWORK = "Network (one of)";
+const GENESIS = "Genesis (when the datadir is empty)";
+const NETWORKING = "Networking (libp2p: TCP, noise, yamux, gossipsub; discv5)";
+
+/**
+ * cairn beacon's options: the help's option list and the parsed values both come from here, so a new flag is one
+ * line (plus the usage summary above the list, if it belongs there).
+ */
+export const BEACON_OPTIONS = {
+  network: str("<name>", "a built-in preset: minimal or mainnet (spec v0.12.3)", { group: NETWORK }),
+  config: str("<FILE.yaml>", "a config file (flat spec keys, or PRESET_BASE with overrides)", { group: NETWORK }),
+  "testnet-dir": str("<DIR>", "a directory holding config.yaml and genesis.ssz (the convention other clients use)", { group: NETWORK }),
+  "genesis-state": str("<FILE>", "the genesis state, SSZ", { group: GENESIS }),
+  "interop-validators": str("<N>", "build the interop genesis (deterministic keys) with N validators instead", { group: GENESIS }),
+  "genesis-time": str("<T>", "its genesis time, Unix seconds (default: now, rounded up to the next 10 s)", { group: GENESIS }),
+  datadir: str("<DIR>", "where the database lives (created when missing)"),
+  "rest.address": str("<A>", "REST API address (default {default})", { default: "127.0.0.1" }),
+  "rest.port": restPort(),
+  "no-rest": flag("no REST API"),
+  metrics: flag("serve Prometheus metrics (implied by --metrics.port)"),
+  "metrics.address": str("<A>", "metrics address (default {default})", { default: "127.0.0.1" }),
+  "metrics.port": metricsPort("metrics port (default {default})"),
+  "log-level": logLevel("info"),
+  "p2p-host": str("<A>", "address to listen on and advertise (default {default})", { group: NETWORKING, default: "127.0.0.1" }),
+  "p2p-port": port("<P>", "libp2p TCP port (default {default})", { group: NETWORKING, default: 9000 }),
+  "discovery-port": port("<P>", "discv5 UDP port (default: the p2p port)", { group: NETWORKING }),
+  "no-discovery": flag("no discv5: static peers only", { group: NETWORKING }),
+  bootnodes: list("<ENR,...>", "discv5 boot nodes (enr:... strings)", { group: NETWORKING }),
+  peers: list("<MULTIADDR,...>", "static peers (/ip4/.../tcp/.../p2p/<peer id>), kept connected", { group: NETWORKING }),
+  "target-peers": uint("<N>", "peers to keep (default 25)", { group: NETWORKING }),
+  "no-network": flag("no networking at all (a node fed only through the REST API)", { group: NETWORKING }),
+};
 
 const help = `Usage: cairn beacon --datadir <DIR> (--network <minimal|mainnet> | --config <FILE.yaml> | --testnet-dir <DIR>)
                     [--genesis-state <FILE.ssz>] [--interop-validators <N> --genesis-time <T>]
@@ -21,36 +56,7 @@ Runs a beacon node: its database in --datadir, the chain driven by the wall cloc
 Node REST API, and Prometheus metrics. Stops cleanly on SIGINT or SIGTERM. A datadir that already holds
 a chain resumes from it; an empty one needs a genesis state.
 
-Network (one of):
-  --network <name>           a built-in preset: minimal or mainnet (spec v0.12.3)
-  --config <FILE.yaml>       a config file (flat spec keys, or PRESET_BASE with overrides)
-  --testnet-dir <DIR>        a directory holding config.yaml and genesis.ssz (the convention other clients use)
-
-Genesis (when the datadir is empty):
-  --genesis-state <FILE>     the genesis state, SSZ
-  --interop-validators <N>   build the interop genesis (deterministic keys) with N validators instead
-  --genesis-time <T>         its genesis time, Unix seconds (default: now, rounded up to the next 10 s)
-
-Options:
-  --datadir <DIR>            where the database lives (created when missing)
-  --rest.address <A>         REST API address (default 127.0.0.1)
-  --rest.port <P>            REST API port (default 5052; 0 picks a free port)
-  --no-rest                  no REST API
-  --metrics                  serve Prometheus metrics (implied by --metrics.port)
-  --metrics.address <A>      metrics address (default 127.0.0.1)
-  --metrics.port <P>         metrics port (default 5054)
-  --log-level <L>            error, warn, info (default) or debug
-
-Networking (libp2p: TCP, noise, yamux, gossipsub; discv5):
-  --p2p-host <A>             address to listen on and advertise (default 127.0.0.1)
-  --p2p-port <P>             libp2p TCP port (default 9000)
-  --discovery-port <P>       discv5 UDP port (default: the p2p port)
-  --no-discovery             no discv5: static peers only
-  --bootnodes <ENR,...>      discv5 boot nodes (enr:... strings)
-  --peers <MULTIADDR,...>    static peers (/ip4/.../tcp/.../p2p/<peer id>), kept connected
-  --target-peers <N>         peers to keep (default 25)
-  --no-network               no networking at all (a node fed only through the REST API)
-The node's identity key is <datadir>/network-key (created on first start).
+${optionsHelp(BEACON_OPTIONS)}The node's identity key is <datadir>/network-key (created on first start).
 `;
 
 export interface NetworkArgs {
@@ -102,19 +108,6 @@ export function loadNetwork(v: NetworkArgs, warn: (m: string) => void): { config
   return { config, genesis: null };
 }
 
-export function parseLogLevel(v: string | undefined): Parameters<typeof createLogger>[0] {
-  const level = v ?? "info";
-  if (!isLogLevel(level)) throw new CliError(`--log-level: expected error, warn, info or debug, got ${JSON.stringify(level)}`);
-  return { level };
-}
-
-export function parsePort(flag: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const p = parseUintArg(flag, v);
-  if (p > 65535) throw new CliError(`${flag}: ${p} is not a port`);
-  return p;
-}
-
 /** Resolves on the first SIGINT/SIGTERM (and removes its handlers). */
 export function waitForShutdownSignal(logger: Logger): { promise: Promise<string>; dispose(): void } {
   let dispose = () => {};
@@ -137,51 +130,22 @@ export function waitForShutdownSignal(logger: Logger): { promise: Promise<string
 }
 
 async function run(args: string[], io: Io): Promise<number> {
-  const { values: v } = parseCommandArgs(NAME, {
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      datadir: { type: "string" },
-      network: { type: "string" },
-      config: { type: "string" },
-      "testnet-dir": { type: "string" },
-      "genesis-state": { type: "string" },
-      "interop-validators": { type: "string" },
-      "genesis-time": { type: "string" },
-      "rest.address": { type: "string" },
-      "rest.port": { type: "string" },
-      "no-rest": { type: "boolean" },
-      metrics: { type: "boolean" },
-      "metrics.address": { type: "string" },
-      "metrics.port": { type: "string" },
-      "log-level": { type: "string" },
-      "p2p-host": { type: "string" },
-      "p2p-port": { type: "string" },
-      "discovery-port": { type: "string" },
-      "no-discovery": { type: "boolean" },
-      bootnodes: { type: "string" },
-      peers: { type: "string" },
-      "target-peers": { type: "string" },
-      "no-network": { type: "boolean" },
-    },
-  });
+  const { values: v, given } = parseOptions(NAME, BEACON_OPTIONS, args);
   if (v.datadir === undefined) throw new CliError("--datadir is required (see cairn beacon --help)");
-  const logger = createLogger(parseLogLevel(v["log-level"]));
+  const logger = createLogger({ level: v["log-level"] });
   const { config, genesis } = loadNetwork(v, (m) => io.stderr(`warning: ${m}\n`));
-  const metricsOn = v.metrics === true || v["metrics.port"] !== undefined;
+  const metricsOn = v.metrics || given("metrics.port");
   let network: BeaconNodeOptions["network"] = null;
-  if (v["no-network"] !== true) {
-    const p2pPort = parsePort("--p2p-port", v["p2p-port"], 9000);
-    const list = (x: string | undefined) => (x ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (!v["no-network"]) {
+    const p2pPort = v["p2p-port"];
     network = {
       privateKey: await loadOrCreateNetworkKey(v.datadir),
-      host: v["p2p-host"] ?? "127.0.0.1",
+      host: v["p2p-host"],
       p2pPort,
-      discoveryPort: v["no-discovery"] ? null : parsePort("--discovery-port", v["discovery-port"], p2pPort),
-      bootnodes: list(v.bootnodes),
-      staticPeers: list(v.peers),
-      targetPeers: v["target-peers"] === undefined ? undefined : parseUintArg("--target-peers", v["target-peers"]),
+      discoveryPort: v["no-discovery"] ? null : (v["discovery-port"] ?? p2pPort),
+      bootnodes: v.bootnodes,
+      staticPeers: v.peers,
+      targetPeers: v["target-peers"],
     };
   }
   const shutdown = waitForShutdownSignal(logger);
@@ -191,8 +155,8 @@ async function run(args: string[], io: Io): Promise<number> {
       config,
       datadir: v.datadir,
       genesisState: genesis ?? undefined,
-      rest: v["no-rest"] ? null : { address: v["rest.address"] ?? "127.0.0.1", port: parsePort("--rest.port", v["rest.port"], 5052) },
-      metrics: metricsOn ? { address: v["metrics.address"] ?? "127.0.0.1", port: parsePort("--metrics.port", v["metrics.port"], 5054) } : null,
+      rest: v["no-rest"] ? null : { address: v["rest.address"], port: v["rest.port"] },
+      metrics: metricsOn ? { address: v["metrics.address"], port: v["metrics.port"] } : null,
       network,
       logger,
     });

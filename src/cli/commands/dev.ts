@@ -12,10 +12,26 @@ import { createLogger } from "../../util/logger.js";
 import { createValidatorMetrics } from "../../validator/metrics.js";
 import { SlashingProtection } from "../../validator/slashingProtection/index.js";
 import { Validator } from "../../validator/validator.js";
-import { CliError, EXIT_ERROR, EXIT_OK, expectedFinalizedEpoch, loadBeaconConfig, parseCommandArgs, parseUintArg, type Command, type Io } from "../common.js";
-import { parseLogLevel, parsePort, waitForShutdownSignal } from "./beacon.js";
+import { CliError, EXIT_ERROR, EXIT_OK, expectedFinalizedEpoch, loadBeaconConfig, type Command, type Io } from "../common.js";
+import { logLevel, metricsPort, optionsHelp, parseOptions, restPort, str, uint } from "../options.js";
+import { waitForShutdownSignal } from "./beacon.js";
 
 const NAME = "dev";
+
+const OPTIONS = {
+  validators: uint("<N>", "validators in the genesis state (default {default})", { default: 64 }),
+  config: str("<C>", "{default} (default), mainnet, or a config YAML file", { default: "minimal" }),
+  "seconds-per-slot": uint("<S>", "override the config's SECONDS_PER_SLOT (default 2 for minimal)"),
+  "until-epoch": uint(
+    "<N>",
+    "stop at the start of epoch N; exit 0 if epoch N-2 (or later) is finalized, else 1\n(N below 4 only checks that the chain ran: nothing can be finalized before epoch 4)",
+  ),
+  "genesis-time": uint("<T>", "Unix seconds (default: a few seconds from now)"),
+  datadir: str("<DIR>", "where the node and validator keep their data (default: a new temporary directory)"),
+  "rest.port": restPort("REST API port on 127.0.0.1 (default {default}; 0 picks a free port)"),
+  "metrics.port": metricsPort("Prometheus metrics port on 127.0.0.1 (default {default}; 0 picks a free port)"),
+  "log-level": logLevel("warn"),
+};
 
 const help = `Usage: cairn dev [--validators <N>] [--config <minimal|mainnet|FILE.yaml>] [--seconds-per-slot <S>]
                  [--until-epoch <N>] [--genesis-time <T>] [--datadir <DIR>]
@@ -25,18 +41,7 @@ Starts a local chain: an interop genesis with N validators (the deterministic in
 node, and a validator client for all N keys that talks to the node through its REST API. Runs on the
 wall clock and prints one line per epoch (head slot, justified and finalized epochs, participation).
 
-Options:
-  --validators <N>          validators in the genesis state (default 64)
-  --config <C>              minimal (default), mainnet, or a config YAML file
-  --seconds-per-slot <S>    override the config's SECONDS_PER_SLOT (default 2 for minimal)
-  --until-epoch <N>         stop at the start of epoch N; exit 0 if epoch N-2 (or later) is finalized, else 1
-                            (N below 4 only checks that the chain ran: nothing can be finalized before epoch 4)
-  --genesis-time <T>        Unix seconds (default: a few seconds from now)
-  --datadir <DIR>           where the node and validator keep their data (default: a new temporary directory)
-  --rest.port <P>           REST API port on 127.0.0.1 (default 5052; 0 picks a free port)
-  --metrics.port <P>        Prometheus metrics port on 127.0.0.1 (default 5054; 0 picks a free port)
-  --log-level <L>           error, warn (default), info or debug
-`;
+${optionsHelp(OPTIONS)}`;
 
 function statusLine(config: BeaconConfig, s: NodeStatus): string {
   const epoch = computeEpochAtSlot(config, Math.max(0, s.clockSlot));
@@ -49,34 +54,19 @@ function statusLine(config: BeaconConfig, s: NodeStatus): string {
 }
 
 async function run(args: string[], io: Io): Promise<number> {
-  const { values: v } = parseCommandArgs(NAME, {
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      validators: { type: "string" },
-      config: { type: "string" },
-      "seconds-per-slot": { type: "string" },
-      "until-epoch": { type: "string" },
-      "genesis-time": { type: "string" },
-      datadir: { type: "string" },
-      "rest.port": { type: "string" },
-      "metrics.port": { type: "string" },
-      "log-level": { type: "string" },
-    },
-  });
-  const base = loadBeaconConfig(v.config ?? "minimal", (m) => io.stderr(`warning: ${m}\n`));
-  const validators = v.validators === undefined ? 64 : parseUintArg("--validators", v.validators);
+  const { values: v } = parseOptions(NAME, OPTIONS, args);
+  const base = loadBeaconConfig(v.config, (m) => io.stderr(`warning: ${m}\n`));
+  const validators = v.validators;
   if (validators < base.SLOTS_PER_EPOCH) throw new CliError(`--validators: at least SLOTS_PER_EPOCH (${base.SLOTS_PER_EPOCH}) are needed`);
   let secondsPerSlot = base.CONFIG_NAME === "minimal" ? 2 : base.SECONDS_PER_SLOT;
-  if (v["seconds-per-slot"] !== undefined) secondsPerSlot = parseUintArg("--seconds-per-slot", v["seconds-per-slot"]);
+  if (v["seconds-per-slot"] !== undefined) secondsPerSlot = v["seconds-per-slot"];
   if (secondsPerSlot < 1) throw new CliError("--seconds-per-slot: at least 1");
   const config = createBeaconConfig({ ...base, SECONDS_PER_SLOT: secondsPerSlot });
-  const untilEpoch = v["until-epoch"] === undefined ? null : parseUintArg("--until-epoch", v["until-epoch"]);
-  const genesisTime = v["genesis-time"] !== undefined ? parseUintArg("--genesis-time", v["genesis-time"]) : Math.floor(Date.now() / 1000) + 3;
+  const untilEpoch = v["until-epoch"] ?? null;
+  const genesisTime = v["genesis-time"] ?? Math.floor(Date.now() / 1000) + 3;
   const datadir = v.datadir ?? mkdtempSync(join(tmpdir(), "cairn-dev-"));
   mkdirSync(datadir, { recursive: true });
-  const logger = createLogger(parseLogLevel(v["log-level"] ?? "warn"));
+  const logger = createLogger({ level: v["log-level"] });
 
   const genesis = createInteropGenesisState(config, validators, genesisTime);
   io.stdout(
@@ -89,8 +79,8 @@ async function run(args: string[], io: Io): Promise<number> {
       config,
       datadir: join(datadir, "beacon"),
       genesisState: genesis.serialize(),
-      rest: { address: "127.0.0.1", port: parsePort("--rest.port", v["rest.port"], 5052) },
-      metrics: { address: "127.0.0.1", port: parsePort("--metrics.port", v["metrics.port"], 5054) },
+      rest: { address: "127.0.0.1", port: v["rest.port"] },
+      metrics: { address: "127.0.0.1", port: v["metrics.port"] },
       logger,
     });
   } catch (e) {
@@ -108,7 +98,7 @@ async function run(args: string[], io: Io): Promise<number> {
       beaconNodes: [`http://127.0.0.1:${node.restPort}`],
       secretKeys: Array.from({ length: validators }, (_, i) => interopSecretKeyBytes(i)),
       openSlashingProtection: (gvr) => SlashingProtection.open(join(datadir, "validator", "slashing-protection"), { genesisValidatorsRoot: gvr }),
-      logger,
+      logger: logger.child("validator"),
       metrics: createValidatorMetrics(node.metrics.registry),
       signal: stop.signal,
     });

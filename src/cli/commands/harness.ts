@@ -1,8 +1,36 @@
 // cairn harness: generate and import a valid chain without a wall clock; print one JSON line of results.
 import { runHarness, measureRestart } from "../../chain/harness/harness.js";
-import { CliError, EXIT_OK, loadBeaconConfig, parseCommandArgs, parseUintArg, type Command, type Io } from "../common.js";
+import { CliError, EXIT_OK, loadBeaconConfig, type Command, type Io } from "../common.js";
+import { custom, flag, optionsHelp, parseOptions, str, uint, type OptionSpec } from "../options.js";
 
 const NAME = "harness";
+
+/** A share from 0 to 1 (default `dflt`). */
+function rate(help: string, dflt: number): OptionSpec<number> {
+  const parse = (v: string | undefined, flag: string): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new CliError(`${flag}: expected a number from 0 to 1, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  return { ...custom("<p>", help, parse), default: dflt };
+}
+
+const OPTIONS = {
+  config: str("<C>", "minimal, mainnet, or a config YAML file", { group: "Required" }),
+  validators: uint("<N>", "validators in the interop genesis (at least SLOTS_PER_EPOCH)", { group: "Required" }),
+  slots: uint("<N>", "slots to run", { group: "Required" }),
+  datadir: str("<DIR>", "where the chain's database goes", { group: "Required" }),
+  participation: rate("share of validators attesting each slot (default {default})", 1),
+  "fork-rate": rate("chance that a block builds on the head's parent, making a fork (default {default})", 0),
+  "skip-rate": rate("chance that a slot has no block (default {default})", 0),
+  "restart-every": uint("<N>", "close and reopen the chain from its database every N slots", { default: 0 }),
+  "no-signatures": flag("neither make nor check signatures (for mainnet-scale runs)"),
+  seed: uint("<N>", "PRNG seed (default {default})", { default: 1 }),
+  "check-head-every": uint("<N>", "compare the head with the spec's get_head every N slots (default {default}: never)", { default: 0 }),
+  quiet: flag("no per-epoch progress lines on stderr"),
+  help: flag("", { short: "h", hidden: true }),
+};
 
 const help = `Usage: cairn harness --config <minimal|mainnet|FILE.yaml> --validators <N> --slots <N> --datadir <DIR>
                       [--participation <0..1>] [--fork-rate <0..1>] [--skip-rate <0..1>]
@@ -15,63 +43,28 @@ and prints one JSON line:
   {headSlot, finalizedEpoch, blocksImported, importMsMedian, importMsP99,
    regen: {requests, shared, blocksReplayed}, forkChoiceNodes, peakRssMb, restartMs, restartBlocksReplayed, ...}
 
-Options:
-  --participation <p>      share of validators attesting each slot (default 1.0)
-  --fork-rate <p>          chance that a block builds on the head's parent, making a fork (default 0)
-  --skip-rate <p>          chance that a slot has no block (default 0)
-  --restart-every <N>      close and reopen the chain from its database every N slots
-  --no-signatures          neither make nor check signatures (for mainnet-scale runs)
-  --seed <N>               PRNG seed (default 1)
-  --check-head-every <N>   compare the head with the spec's get_head every N slots (default 0: never)
-  --quiet                  no per-epoch progress lines on stderr
-`;
-
-function parseRate(flag: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new CliError(`${flag}: expected a number from 0 to 1, got ${JSON.stringify(v)}`);
-  return n;
-}
+${optionsHelp(OPTIONS)}`;
 
 async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseCommandArgs(NAME, {
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      config: { type: "string" },
-      validators: { type: "string" },
-      slots: { type: "string" },
-      datadir: { type: "string" },
-      participation: { type: "string" },
-      "fork-rate": { type: "string" },
-      "skip-rate": { type: "string" },
-      "restart-every": { type: "string" },
-      "no-signatures": { type: "boolean" },
-      seed: { type: "string" },
-      "check-head-every": { type: "string" },
-      quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values, given } = parseOptions(NAME, OPTIONS, args);
   for (const k of ["config", "validators", "slots", "datadir"] as const) {
-    if (values[k] === undefined) throw new CliError(`missing --${k} (see cairn ${NAME} --help)`);
+    if (!given(k)) throw new CliError(`missing --${k} (see cairn ${NAME} --help)`);
   }
-  const config = loadBeaconConfig(values.config as string, (m) => io.stderr(`warning: ${m}\n`));
-  const validators = parseUintArg("--validators", values.validators as string);
+  const config = loadBeaconConfig(values.config!, (m) => io.stderr(`warning: ${m}\n`));
+  const validators = values.validators!;
   if (validators < config.SLOTS_PER_EPOCH) throw new CliError(`--validators must be at least SLOTS_PER_EPOCH (${config.SLOTS_PER_EPOCH})`);
-  const datadir = values.datadir as string;
+  const datadir = values.datadir!;
   const result = await runHarness(config, {
     validators,
-    slots: parseUintArg("--slots", values.slots as string),
+    slots: values.slots!,
     datadir,
-    participation: parseRate("--participation", values.participation, 1),
-    forkRate: parseRate("--fork-rate", values["fork-rate"], 0),
-    skipRate: parseRate("--skip-rate", values["skip-rate"], 0),
-    restartEvery: values["restart-every"] === undefined ? 0 : parseUintArg("--restart-every", values["restart-every"]),
-    signatures: values["no-signatures"] !== true,
-    seed: values.seed === undefined ? 1 : parseUintArg("--seed", values.seed),
-    checkHeadEvery: values["check-head-every"] === undefined ? 0 : parseUintArg("--check-head-every", values["check-head-every"]),
+    participation: values.participation,
+    forkRate: values["fork-rate"],
+    skipRate: values["skip-rate"],
+    restartEvery: values["restart-every"],
+    signatures: !values["no-signatures"],
+    seed: values.seed,
+    checkHeadEvery: values["check-head-every"],
     onProgress: values.quiet ? undefined : (line) => io.stderr(`${line}\n`),
   });
   const restart = await measureRestart(config, datadir);

@@ -2,6 +2,7 @@
 // attestation through the same code path the validator client signs with.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fromHex } from "../../util/bytes.js";
 import { SlashingProtection, SlashingProtectionError } from "../../validator/slashingProtection/index.js";
 import { CliError, EXIT_OK, errorMessage, parseCommandArgs, parseUintArg, writeFileAtomic, type Command, type Io } from "../common.js";
 
@@ -53,7 +54,7 @@ function parseHexArg(flag: string, value: string, bytes: number): Uint8Array {
   if (!/^0x[0-9a-fA-F]*$/.test(value) || value.length !== 2 + 2 * bytes) {
     throw new CliError(`${flag}: expected 0x-prefixed hex of ${bytes} bytes, got ${JSON.stringify(value.length > 120 ? `${value.slice(0, 117)}...` : value)}`);
   }
-  return new Uint8Array(Buffer.from(value.slice(2), "hex"));
+  return fromHex(value);
 }
 
 function need(values: Record<string, unknown>, sub: string, ...names: string[]): void {

@@ -4,9 +4,27 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testnet, type NodeView } from "../../testnet/testnet.js";
-import { CliError, EXIT_OK, expectedFinalizedEpoch, loadBeaconConfig, parseCommandArgs, parseUintArg, type Command, type Io } from "../common.js";
+import { CliError, EXIT_OK, expectedFinalizedEpoch, loadBeaconConfig, type Command, type Io } from "../common.js";
+import { optionsHelp, parseOptions, str, uint } from "../options.js";
 
 const NAME = "testnet";
+
+const OPTIONS = {
+  nodes: uint("<N>", "beacon nodes (default {default})", { default: 4 }),
+  validators: uint("<N>", "validators in the genesis state (default {default})", { default: 64 }),
+  config: str("<C>", "{default} (default) or a config YAML file", { default: "minimal" }),
+  "seconds-per-slot": uint("<S>", "override SECONDS_PER_SLOT (default {default})", { default: 2 }),
+  "until-epoch": uint(
+    "<N>",
+    "stop at epoch N: exit 0 if every node finalized the same checkpoint at epoch N-2 or\nlater (for N of 4 or more), else exit 1 (default: run until Ctrl-C)",
+  ),
+  datadir: str("<DIR>", "where everything goes (default: a new temporary directory)"),
+  "base-port": uint("<P>", "node i uses TCP P+i, UDP P+100+i, REST P+200+i (default {default})", { default: 19000 }),
+  "late-node-epoch": uint("<E>", "start one more node, without validators, at epoch E: it must sync from genesis"),
+  "kill-node-epoch": uint("<E>", "SIGKILL node 1's beacon node at epoch E and restart it one epoch later"),
+  // passed on to the nodes as it is: cairn beacon checks it
+  "log-level": str("<L>", "the nodes' log level (default {default})", { default: "info" }),
+};
 
 const help = `Usage: cairn testnet [--nodes <N>] [--validators <N>] [--config <minimal|FILE.yaml>] [--seconds-per-slot <S>]
                      [--until-epoch <N>] [--datadir <DIR>] [--base-port <P>]
@@ -16,19 +34,7 @@ Runs a local testnet: an interop genesis, N beacon nodes (cairn beacon) with N v
 validator, the validators split among them) as separate processes on 127.0.0.1, peered through static
 peers and discv5. Prints one line per node at every epoch. Each node's logs are in <datadir>/node<i>/.
 
-Options:
-  --nodes <N>             beacon nodes (default 4)
-  --validators <N>        validators in the genesis state (default 64)
-  --config <C>            minimal (default) or a config YAML file
-  --seconds-per-slot <S>  override SECONDS_PER_SLOT (default 2)
-  --until-epoch <N>       stop at epoch N: exit 0 if every node finalized the same checkpoint at epoch N-2 or
-                          later (for N of 4 or more), else exit 1 (default: run until Ctrl-C)
-  --datadir <DIR>         where everything goes (default: a new temporary directory)
-  --base-port <P>         node i uses TCP P+i, UDP P+100+i, REST P+200+i (default 19000)
-  --late-node-epoch <E>   start one more node, without validators, at epoch E: it must sync from genesis
-  --kill-node-epoch <E>   SIGKILL node 1's beacon node at epoch E and restart it one epoch later
-  --log-level <L>         the nodes' log level (default info)
-`;
+${optionsHelp(OPTIONS)}`;
 
 function line(epoch: number, v: NodeView, sync: string): string {
   if (!v.up) return `epoch ${String(epoch).padStart(3)}  node ${v.index}  down\n`;
@@ -39,39 +45,23 @@ function line(epoch: number, v: NodeView, sync: string): string {
 }
 
 async function run(args: string[], io: Io): Promise<number> {
-  const { values: v } = parseCommandArgs(NAME, {
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      nodes: { type: "string" },
-      validators: { type: "string" },
-      config: { type: "string" },
-      "seconds-per-slot": { type: "string" },
-      "until-epoch": { type: "string" },
-      datadir: { type: "string" },
-      "base-port": { type: "string" },
-      "late-node-epoch": { type: "string" },
-      "kill-node-epoch": { type: "string" },
-      "log-level": { type: "string" },
-    },
-  });
-  const config = loadBeaconConfig(v.config ?? "minimal", (m) => io.stderr(`warning: ${m}\n`));
-  const nodes = v.nodes === undefined ? 4 : parseUintArg("--nodes", v.nodes);
+  const { values: v } = parseOptions(NAME, OPTIONS, args);
+  const config = loadBeaconConfig(v.config, (m) => io.stderr(`warning: ${m}\n`));
+  const nodes = v.nodes;
   if (nodes < 1 || nodes > 32) throw new CliError("--nodes: from 1 to 32");
-  const validators = v.validators === undefined ? 64 : parseUintArg("--validators", v.validators);
+  const validators = v.validators;
   if (validators < config.SLOTS_PER_EPOCH) throw new CliError(`--validators: at least SLOTS_PER_EPOCH (${config.SLOTS_PER_EPOCH})`);
-  const secondsPerSlot = v["seconds-per-slot"] === undefined ? 2 : parseUintArg("--seconds-per-slot", v["seconds-per-slot"]);
+  const secondsPerSlot = v["seconds-per-slot"];
   if (secondsPerSlot < 1) throw new CliError("--seconds-per-slot: at least 1");
-  const untilEpoch = v["until-epoch"] === undefined ? null : parseUintArg("--until-epoch", v["until-epoch"]);
-  const lateEpoch = v["late-node-epoch"] === undefined ? null : parseUintArg("--late-node-epoch", v["late-node-epoch"]);
-  const killEpoch = v["kill-node-epoch"] === undefined ? null : parseUintArg("--kill-node-epoch", v["kill-node-epoch"]);
+  const untilEpoch = v["until-epoch"] ?? null;
+  const lateEpoch = v["late-node-epoch"] ?? null;
+  const killEpoch = v["kill-node-epoch"] ?? null;
   if (killEpoch !== null && nodes < 2) throw new CliError("--kill-node-epoch needs at least 2 nodes");
-  const basePort = v["base-port"] === undefined ? 19000 : parseUintArg("--base-port", v["base-port"]);
+  const basePort = v["base-port"];
   if (basePort < 1024 || basePort + 300 > 65535) throw new CliError("--base-port: from 1024 to 65235");
   const datadir = v.datadir ?? mkdtempSync(join(tmpdir(), "cairn-testnet-"));
 
-  const net = new Testnet({ config, nodes, validators, datadir, secondsPerSlot, basePort, logLevel: v["log-level"] ?? "info" });
+  const net = new Testnet({ config, nodes, validators, datadir, secondsPerSlot, basePort, logLevel: v["log-level"] });
   await net.prepare();
   io.stdout(`cairn testnet: ${nodes} nodes, ${validators} validators, ${secondsPerSlot} s slots, genesis in ${net.genesisTime - Math.floor(Date.now() / 1000)} s, datadir ${datadir}\n`);
   for (let i = 0; i < nodes; i++) net.startNode(i);

@@ -7,21 +7,32 @@
 import type { BeaconConfig } from "../../config/index.js";
 import { createCachedBeaconState, processSlots, stateTransition } from "../../state-transition/index.js";
 import type { BeaconStateView, SignedBeaconBlock } from "../../types/index.js";
+import { toHex } from "../../util/bytes.js";
 import {
   CliError,
   EXIT_OK,
   errorMessage,
   loadBeaconConfig,
-  parseCommandArgs,
-  parseUintArg,
   readInputFile,
-  toHex,
   writeFileAtomic,
   type Command,
   type Io,
 } from "../common.js";
+import { flag, optionsHelp, parseOptions, str, strings, uint } from "../options.js";
 
 const NAME = "transition";
+
+const OPTIONS = {
+  config: str("<C>", "minimal or mainnet (the spec v0.12.3 presets), or the path of a\nconfig YAML file (a full phase 0 config, or PRESET_BASE + overrides)"),
+  pre: str("<FILE>", "the pre-state: an SSZ-serialized BeaconState"),
+  // the files come from the tokens (see parseTransitionArgs): the value after --blocks and the positionals after it
+  blocks: strings("<FILE>...", "SSZ-serialized SignedBeaconBlocks, applied in the order given; takes\nseveral files, and may be repeated"),
+  slots: uint("<N>", "after the blocks, advance N more slots (processing epochs on the way)"),
+  "to-slot": uint("<S>", "after the blocks, advance to slot S (not together with --slots)"),
+  "no-verify-signatures": flag("skip BLS signature checks (block state roots are always checked)"),
+  out: str("<FILE>", "also write the SSZ-serialized post-state to FILE (atomically)"),
+  help: flag("show this help", { short: "h" }),
+};
 
 const help = `Usage: cairn transition --config <minimal|mainnet|FILE.yaml> --pre <STATE.ssz>
                          [--blocks <B1.ssz> [<B2.ssz> ...]] [--slots <N> | --to-slot <S>]
@@ -30,18 +41,7 @@ const help = `Usage: cairn transition --config <minimal|mainnet|FILE.yaml> --pre
 Applies signed blocks, then optionally empty slots, to a pre-state and prints the
 post-state's hash tree root (0x-hex) on stdout.
 
-Options:
-  --config <C>             minimal or mainnet (the spec v0.12.3 presets), or the path of a
-                           config YAML file (a full phase 0 config, or PRESET_BASE + overrides)
-  --pre <FILE>             the pre-state: an SSZ-serialized BeaconState
-  --blocks <FILE>...       SSZ-serialized SignedBeaconBlocks, applied in the order given; takes
-                           several files, and may be repeated
-  --slots <N>              after the blocks, advance N more slots (processing epochs on the way)
-  --to-slot <S>            after the blocks, advance to slot S (not together with --slots)
-  --no-verify-signatures   skip BLS signature checks (block state roots are always checked)
-  --out <FILE>             also write the SSZ-serialized post-state to FILE (atomically)
-  -h, --help               show this help
-
+${optionsHelp(OPTIONS)}
 Exit status: 0 on success; 2 on any error, reported as one line on stderr
 (set CAIRN_DEBUG=1 to add a stack trace).
 `;
@@ -57,22 +57,7 @@ interface TransitionArgs {
 }
 
 function parseTransitionArgs(args: string[]): TransitionArgs {
-  const { values, tokens } = parseCommandArgs(NAME, {
-    args,
-    strict: true,
-    allowPositionals: true,
-    tokens: true,
-    options: {
-      config: { type: "string" },
-      pre: { type: "string" },
-      blocks: { type: "string", multiple: true },
-      slots: { type: "string" },
-      "to-slot": { type: "string" },
-      "no-verify-signatures": { type: "boolean" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values, given, tokens } = parseOptions(NAME, OPTIONS, args, { allowPositionals: true });
 
   // `--blocks a b c`: parseArgs gives `a` to --blocks and `b`, `c` as positionals; a positional is a block file
   // only while the last option seen is --blocks.
@@ -101,17 +86,17 @@ function parseTransitionArgs(args: string[]): TransitionArgs {
     if (v === "") throw new CliError(`${flag}: expected a value, got an empty string`);
   }
   if (blocks.includes("")) throw new CliError("--blocks: expected file names, got an empty string");
-  if (values.slots !== undefined && values["to-slot"] !== undefined) {
+  if (given("slots") && given("to-slot")) {
     throw new CliError("--slots and --to-slot cannot be used together");
   }
   const result: TransitionArgs = {
     config: values.config,
     pre: values.pre,
     blocks,
-    verifySignatures: values["no-verify-signatures"] !== true,
+    verifySignatures: !values["no-verify-signatures"],
   };
-  if (values.slots !== undefined) result.slots = parseUintArg("--slots", values.slots);
-  if (values["to-slot"] !== undefined) result.toSlot = parseUintArg("--to-slot", values["to-slot"]);
+  if (given("slots")) result.slots = values.slots;
+  if (given("to-slot")) result.toSlot = values["to-slot"];
   if (values.out !== undefined) result.out = values.out;
   return result;
 }

@@ -5,14 +5,42 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { loadKeystores } from "../../validator/keystore/index.js";
-import { createLogger, isLogLevel } from "../../util/logger.js";
+import { createLogger } from "../../util/logger.js";
 import { createValidatorMetrics } from "../../validator/metrics.js";
 import { SlashingProtection } from "../../validator/slashingProtection/index.js";
 import { parseTimeSources } from "../../validator/timeCheck.js";
 import { Validator } from "../../validator/validator.js";
-import { CliError, EXIT_OK, errorMessage, loadBeaconConfig, parseCommandArgs, parseUintArg, type Command, type Io } from "../common.js";
+import { CliError, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
+import { custom, flag, logLevel, optionsHelp, parseOptions, str, uint } from "../options.js";
 
 const NAME = "validator";
+
+const OPTIONS = {
+  "beacon-nodes": custom("<URLs>", "Beacon API base URLs, comma-separated, in order of preference", (v) => (v === undefined ? undefined : parseUrls(v))),
+  datadir: str("<DIR>", "the validator client's directory (created if missing)"),
+  keystores: str("<DIR>", 'EIP-2335 keystores (default <datadir>/keystores, as "cairn account import" writes)'),
+  secrets: str("<DIR>", "one password file per keystore (default <datadir>/secrets)"),
+  "password-file": str("<F>", "one password for every keystore (instead of --secrets)"),
+  config: str("<C>", "the network's config (default {default}); must match the beacon node's", { default: "mainnet" }),
+  graffiti: custom("<TEXT>", "up to 32 bytes of UTF-8 put in proposed blocks", (v) => (v === undefined ? undefined : parseGraffiti(v))),
+  "time-sources": custom("<LIST>", "SNTP servers (host:port) to compare the clock with; warns, never adjusts it", (v) => {
+    try {
+      return v === undefined ? undefined : parseTimeSources(v);
+    } catch (e) {
+      throw new CliError(`--time-sources: ${errorMessage(e)}`);
+    }
+  }),
+  // no default here: the time check has its own (500 ms)
+  "time-offset-warn-ms": uint("<N>", "warn when the clock is off by more than N ms (default 500)"),
+  "metrics-port": custom("<N>", "serve Prometheus metrics on 127.0.0.1:N/metrics", (v, flag) => {
+    if (v === undefined) return undefined;
+    const p = parseUintArg(flag, v);
+    if (p < 1 || p > 65535) throw new CliError(`${flag}: ${p} is not a port`);
+    return p;
+  }),
+  "log-level": logLevel("info", "; log lines go to stderr"),
+  help: flag("", { short: "h", hidden: true }),
+};
 
 const help = `Usage: cairn validator --beacon-nodes <URL[,URL...]> --datadir <DIR>
                        [--keystores <DIR>] [--secrets <DIR> | --password-file <F>]
@@ -29,19 +57,7 @@ Safety: nothing is signed for a slot more than one slot ahead of the clock, or f
 from the beacon node's; every block and attestation is recorded in the slashing protection store
 (<datadir>/slashing-protection) before it is signed.
 
-Options:
-  --beacon-nodes <URLs>      Beacon API base URLs, comma-separated, in order of preference
-  --datadir <DIR>            the validator client's directory (created if missing)
-  --keystores <DIR>          EIP-2335 keystores (default <datadir>/keystores, as "cairn account import" writes)
-  --secrets <DIR>            one password file per keystore (default <datadir>/secrets)
-  --password-file <F>        one password for every keystore (instead of --secrets)
-  --config <C>               the network's config (default mainnet); must match the beacon node's
-  --graffiti <TEXT>          up to 32 bytes of UTF-8 put in proposed blocks
-  --time-sources <LIST>      SNTP servers (host:port) to compare the clock with; warns, never adjusts it
-  --time-offset-warn-ms <N>  warn when the clock is off by more than N ms (default 500)
-  --metrics-port <N>         serve Prometheus metrics on 127.0.0.1:N/metrics
-  --log-level <L>            error, warn, info (default) or debug; log lines go to stderr
-
+${optionsHelp(OPTIONS)}
 Stops cleanly on SIGINT or SIGTERM (exit status 0). Bad options or a beacon node on another network: one line
 on stderr, exit status 2.
 `;
@@ -94,46 +110,21 @@ function onStopSignal(): { stopped: Promise<string>; signal: AbortSignal; dispos
 }
 
 async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseCommandArgs(NAME, {
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      "beacon-nodes": { type: "string" },
-      datadir: { type: "string" },
-      keystores: { type: "string" },
-      secrets: { type: "string" },
-      "password-file": { type: "string" },
-      config: { type: "string" },
-      graffiti: { type: "string" },
-      "time-sources": { type: "string" },
-      "time-offset-warn-ms": { type: "string" },
-      "metrics-port": { type: "string" },
-      "log-level": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values, given } = parseOptions(NAME, OPTIONS, args);
   for (const k of ["beacon-nodes", "datadir"] as const) {
-    if (values[k] === undefined) throw new CliError(`missing --${k} (see cairn ${NAME} --help)`);
+    if (!given(k)) throw new CliError(`missing --${k} (see cairn ${NAME} --help)`);
   }
-  if (values.secrets !== undefined && values["password-file"] !== undefined) {
+  if (given("secrets") && given("password-file")) {
     throw new CliError("give either --secrets or --password-file, not both");
   }
-  const urls = parseUrls(values["beacon-nodes"] as string);
-  const datadir = values.datadir as string;
-  const logLevel = values["log-level"] ?? "info";
-  if (!isLogLevel(logLevel)) throw new CliError(`--log-level: expected error, warn, info or debug, got ${JSON.stringify(logLevel)}`);
-  const graffiti = values.graffiti === undefined ? undefined : parseGraffiti(values.graffiti);
-  let timeSources;
-  try {
-    timeSources = values["time-sources"] === undefined ? undefined : parseTimeSources(values["time-sources"]);
-  } catch (e) {
-    throw new CliError(`--time-sources: ${errorMessage(e)}`);
-  }
-  const timeOffsetWarnMs = values["time-offset-warn-ms"] === undefined ? undefined : parseUintArg("--time-offset-warn-ms", values["time-offset-warn-ms"]);
-  const metricsPort = values["metrics-port"] === undefined ? undefined : parseUintArg("--metrics-port", values["metrics-port"]);
-  if (metricsPort !== undefined && (metricsPort < 1 || metricsPort > 65535)) throw new CliError(`--metrics-port: ${metricsPort} is not a port`);
-  const config = loadBeaconConfig(values.config ?? "mainnet", (m) => io.stderr(`warning: ${m}\n`));
+  const urls = values["beacon-nodes"]!;
+  const datadir = values.datadir!;
+  const logLevel = values["log-level"];
+  const graffiti = values.graffiti;
+  const timeSources = values["time-sources"];
+  const timeOffsetWarnMs = values["time-offset-warn-ms"];
+  const metricsPort = values["metrics-port"];
+  const config = loadBeaconConfig(values.config, (m) => io.stderr(`warning: ${m}\n`));
   const logger = createLogger({ level: logLevel, write: (line) => io.stderr(line) });
 
   const keystoresDir = values.keystores ?? join(datadir, "keystores");

@@ -11,7 +11,7 @@ import { Discv5, multiaddrFromSocketAddress, type IDiscv5CreateOptions } from "@
 import type { BitArray } from "@chainsafe/ssz";
 import type { PrivateKey } from "@libp2p/interface";
 import type { BeaconConfig } from "../../config/index.js";
-import { bytesEqual } from "../../state-transition/util/math.js";
+import { bytesEqual } from "../../util/bytes.js";
 import {
   createLocalEnr,
   decodeEnr,

@@ -13,6 +13,7 @@ import type { BeaconChain } from "../../chain/chain.js";
 import type { OpPools } from "../../chain/opPools/index.js";
 import type { BeaconConfig } from "../../config/index.js";
 import { verifySignatureSets } from "../../crypto/bls.js";
+import type { Logger } from "../../util/logger.js";
 import type { Attestation, AttesterSlashing, ProposerSlashing, SignedAggregateAndProof, SignedBeaconBlock, SignedVoluntaryExit } from "../../types/index.js";
 import type { GossipService } from "../libp2p.js";
 import { decodeMessageData, encodeGossipPayload } from "./encoding.js";
@@ -41,12 +42,6 @@ interface GossipsubInternals {
   score: { params: { topics: Record<string, TopicScoreParams> } };
 }
 
-export interface GossipLogger {
-  debug(message: string, context?: Record<string, unknown>): void;
-  info(message: string, context?: Record<string, unknown>): void;
-  warn(message: string, context?: Record<string, unknown>): void;
-}
-
 export interface GossipOptions {
   libp2p: { services: { pubsub: GossipService } };
   config: BeaconConfig;
@@ -62,7 +57,7 @@ export interface GossipOptions {
   onUnknownBlockRoot?: (root: string, peerId: string) => void;
   /** a peer sent an invalid message (REJECT), or a block that failed import after passing gossip checks */
   onPeerPenalty?: (peerId: string, reason: string) => void;
-  logger?: GossipLogger;
+  logger?: Logger;
   /** install the Eth2 topic score parameters for this fork digest (default true) */
   scoreTopics?: boolean;
   /** P3 mesh message delivery scoring; off for small testnets (default on, once the chain is old enough) */

@@ -1,6 +1,7 @@
 // Gossip topics (p2p-interface.md "Topics and messages"): `/eth2/{fork_digest}/{name}/ssz_snappy`, the fork digest
 // as lowercase hex without 0x. Phase 0 has five global topics and ATTESTATION_SUBNET_COUNT attestation subnets.
 import { ATTESTATION_SUBNET_COUNT } from "../../params/index.js";
+import { toHex } from "../../util/bytes.js";
 
 export const GOSSIP_ENCODING = "ssz_snappy";
 
@@ -20,7 +21,7 @@ export class GossipTopicError extends Error {
 
 /** The ForkDigestValue of a topic: 4 bytes as 8 lowercase hex characters, no 0x. Accepts bytes or (0x-)hex. */
 export function forkDigestHex(forkDigest: Uint8Array | string): string {
-  const hex = typeof forkDigest === "string" ? forkDigest.toLowerCase().replace(/^0x/, "") : Buffer.from(forkDigest).toString("hex");
+  const hex = typeof forkDigest === "string" ? forkDigest.toLowerCase().replace(/^0x/, "") : toHex(forkDigest).slice(2);
   if (!/^[0-9a-f]{8}$/.test(hex)) throw new GossipTopicError(`fork digest must be 4 bytes, got ${typeof forkDigest === "string" ? forkDigest : `${forkDigest.length} bytes`}`);
   return hex;
 }

@@ -12,7 +12,7 @@ import type { BeaconConfig } from "../../config/index.js";
 import type { SignatureSet } from "../../crypto/bls.js";
 import { ATTESTATION_PROPAGATION_SLOT_RANGE, MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS } from "../../params/index.js";
 import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
-import { toHex } from "../../state-transition/util/math.js";
+import { toHex } from "../../util/bytes.js";
 import type {
   Attestation,
   AttesterSlashing,

@@ -8,7 +8,7 @@ import type { Connection, Libp2p, PeerId } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import type { BeaconConfig } from "../../config/index.js";
-import { bytesEqual, toHex } from "../../state-transition/util/math.js";
+import { bytesEqual, toHex } from "../../util/bytes.js";
 import type { Metadata, Status } from "../../types/index.js";
 import { nullLogger, type Logger } from "../../util/logger.js";
 import { GoodbyeReasonCode, goodbyeReasonName } from "./constants.js";

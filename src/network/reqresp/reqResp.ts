@@ -7,6 +7,8 @@ import { peerIdFromString } from "@libp2p/peer-id";
 import type { BeaconConfig } from "../../config/index.js";
 import { MAX_CHUNK_SIZE, MAX_REQUEST_BLOCKS, RESP_TIMEOUT_MS, TTFB_TIMEOUT_MS } from "../../params/index.js";
 import type { BeaconBlocksByRangeRequest, Metadata, SignedBeaconBlock, Status } from "../../types/index.js";
+import { toHex } from "../../util/bytes.js";
+import { nullLogger, type Logger } from "../../util/logger.js";
 import { EncodingError } from "../encoding/errors.js";
 import { boundsOf, encodeSszSnappy, type PayloadBounds } from "../encoding/sszSnappy.js";
 import type { CairnLibp2p } from "../libp2p.js";
@@ -37,11 +39,6 @@ export interface ReqRespHandlers {
   onPing?(peer: PeerIdStr, seqNumber: bigint): void;
 }
 
-export interface ReqRespLogger {
-  debug(msg: string, ctx?: object): void;
-  warn(msg: string, ctx?: object): void;
-}
-
 export interface ReqRespOptions {
   libp2p: CairnLibp2p;
   config: BeaconConfig;
@@ -52,7 +49,7 @@ export interface ReqRespOptions {
   respTimeoutMs?: number;
   /** Partial<RateLimits>, with `requests` settable per protocol */
   rateLimits?: RateLimitsInput;
-  logger?: ReqRespLogger;
+  logger?: Logger;
 }
 
 /** ErrorMessage: List[byte, 256] */
@@ -61,7 +58,6 @@ const MAX_ERROR_MESSAGE_BYTES = 256;
 /** After an error answer, the rest of a request is read and dropped, up to this much (the largest request, by_root,
  * is 32 KiB of roots, at most ~38 KiB encoded). */
 const MAX_DISCARDED_BYTES = 64 * 1024;
-const noopLogger: ReqRespLogger = { debug() {}, warn() {} };
 
 interface ResponseSpec<T> {
   bounds: PayloadBounds;
@@ -70,10 +66,6 @@ interface ResponseSpec<T> {
   /** a list response (zero or more chunks) rather than exactly one chunk */
   list: boolean;
   decode(ssz: Uint8Array): T;
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 }
 
 function encodeErrorMessage(message: string): Uint8Array {
@@ -106,7 +98,7 @@ export class ReqResp {
   private readonly ttfbMs: number;
   private readonly respMs: number;
   private readonly limits: RateLimits;
-  private readonly logger: ReqRespLogger;
+  private readonly logger: Logger;
   private readonly rateLimiter = new RateLimiter();
   private readonly concurrency = new ConcurrencyLimiter();
   private readonly inflight = new Set<Stream>();
@@ -121,7 +113,7 @@ export class ReqResp {
     this.ttfbMs = opts.ttfbTimeoutMs ?? TTFB_TIMEOUT_MS;
     this.respMs = opts.respTimeoutMs ?? RESP_TIMEOUT_MS;
     this.limits = resolveRateLimits(opts.rateLimits);
-    this.logger = opts.logger ?? noopLogger;
+    this.logger = opts.logger ?? nullLogger;
   }
 
   /** Registers the six protocol handlers. */
@@ -243,7 +235,7 @@ export class ReqResp {
     }
     if (roots.some((r) => r.length !== 32)) throw new ReqRespError("INVALID_REQUEST", "beacon_blocks_by_root: a root is not 32 bytes", peer);
     if (roots.length === 0) return [];
-    const wanted = new Set(roots.map(hex));
+    const wanted = new Set(roots.map(toHex));
     const received = new Set<string>();
     return this.request(peer, Method.beaconBlocksByRoot, t.BeaconBlocksByRootRequest.serialize(roots), {
       bounds: boundsOf(t.SignedBeaconBlock),
@@ -251,9 +243,9 @@ export class ReqResp {
       list: true,
       decode: (b) => {
         const block = deserializeOr(t.SignedBeaconBlock, b, "INVALID_RESPONSE", "SignedBeaconBlock");
-        const root = hex(t.BeaconBlock.hashTreeRoot(block.message));
-        if (!wanted.has(root)) throw new ReqRespError("INVALID_RESPONSE", `block 0x${root} was not requested`);
-        if (received.has(root)) throw new ReqRespError("INVALID_RESPONSE", `block 0x${root} sent twice`);
+        const root = toHex(t.BeaconBlock.hashTreeRoot(block.message));
+        if (!wanted.has(root)) throw new ReqRespError("INVALID_RESPONSE", `block ${root} was not requested`);
+        if (received.has(root)) throw new ReqRespError("INVALID_RESPONSE", `block ${root} sent twice`);
         received.add(root);
         return block;
       },

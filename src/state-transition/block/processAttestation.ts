@@ -3,7 +3,7 @@ import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
 import { assert } from "../util/assert.js";
 import { getIndexedAttestation } from "../util/attestation.js";
 import { computeEpochAtSlot, getPreviousEpoch } from "../util/epoch.js";
-import { bytesEqual } from "../util/math.js";
+import { bytesEqual } from "../../util/bytes.js";
 import { isValidIndexedAttestation } from "./isValidIndexedAttestation.js";
 
 function checkpointEquals(a: Checkpoint, b: Checkpoint): boolean {

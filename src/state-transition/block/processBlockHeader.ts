@@ -1,7 +1,7 @@
 import type { BeaconBlock } from "../../types/index.js";
 import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
 import { assert } from "../util/assert.js";
-import { bytesEqual } from "../util/math.js";
+import { bytesEqual } from "../../util/bytes.js";
 
 // process_block_header
 export function processBlockHeader(cached: CachedBeaconState, block: BeaconBlock): void {

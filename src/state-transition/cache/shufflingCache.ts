@@ -1,7 +1,7 @@
 import type { BeaconConfig } from "../../config/index.js";
 import type { BeaconStateView } from "../../types/index.js";
 import { computeStartSlotAtEpoch } from "../util/epoch.js";
-import { toHex } from "../util/math.js";
+import { toHex } from "../../util/bytes.js";
 import { computeEpochShuffling, getActiveValidatorIndicesFromState, type EpochShuffling } from "./epochShuffling.js";
 
 /**

@@ -34,17 +34,5 @@ export function bytesToUint64(b: Uint8Array, offset = 0): number {
   return dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-export function toHex(b: Uint8Array): string {
-  return "0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-}
-
-/** The bytes of a 0x-prefixed hex string (for roots the node keeps as hex; the input is trusted, not validated). */
-export function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex.startsWith("0x") ? hex.slice(2) : hex, "hex"));
-}
+// Kept for the chain modules that still import them from here; new code imports src/util/bytes.ts.
+export { bytesEqual, fromHex, toHex } from "../../util/bytes.js";

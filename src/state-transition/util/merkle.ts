@@ -1,5 +1,5 @@
 import { digest2Bytes32 } from "@chainsafe/as-sha256";
-import { bytesEqual } from "./math.js";
+import { bytesEqual } from "../../util/bytes.js";
 
 // is_valid_merkle_branch
 export function isValidMerkleBranch(

@@ -1,6 +1,6 @@
 // New EIP-2335 keystores, encrypted on the worker pool (one scrypt per keystore: seconds each on one core).
 import type { IKeystore } from "@chainsafe/bls-keystore";
-import { toHex } from "../../state-transition/util/math.js";
+import { toHex } from "../../util/bytes.js";
 import { deriveMasterKey, deriveSigningKeyFromMaster, mnemonicToSeed, normalizeMnemonic, signingKeyPath, validateMnemonic } from "./derive.js";
 import { KeystoreJobError, runKeystoreJobs, type PoolOptions } from "./pool.js";
 

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { schemaValidationErrors, type IKeystore } from "@chainsafe/bls-keystore";
+import { fromHex } from "../../util/bytes.js";
 
 export const VOTING_KEYSTORE_FILE = "voting-keystore.json";
 
@@ -115,7 +116,7 @@ export function parseKeystore(obj: unknown, path: string): { keystore: IKeystore
   if (keystore.version !== 4) throw new KeystoreError(path, `unsupported keystore version ${String(keystore.version)} (expected 4)`);
   const hex = typeof keystore.pubkey === "string" ? keystore.pubkey.replace(/^0x/i, "").toLowerCase() : "";
   if (!/^[0-9a-f]{96}$/.test(hex)) throw new KeystoreError(path, "the keystore's pubkey field is not 48 bytes of hex");
-  return { keystore, pubkey: new Uint8Array(Buffer.from(hex, "hex")), pubkeyHex: `0x${hex}` };
+  return { keystore, pubkey: fromHex(hex), pubkeyHex: `0x${hex}` };
 }
 
 /** A password file's contents, without the trailing newline(s) editors and `echo` add. */

@@ -1,6 +1,6 @@
 // Loading validator keys: find the keystores, find every password, decrypt all on the worker pool, check each
 // secret key against its keystore's pubkey. All or nothing: the first problem throws an error naming its file.
-import { toHex } from "../../state-transition/util/math.js";
+import { toHex } from "../../util/bytes.js";
 import { KeystoreError, findKeystores, findPassword, readPasswordFile, type KeystoreFile } from "./discover.js";
 import { KeystoreJobError, runKeystoreJobs, type PoolOptions } from "./pool.js";
 

@@ -34,4 +34,4 @@ export function outcomeOf(e: unknown): DutyOutcome {
   return e instanceof SigningRefusedError ? "refused" : "missed";
 }
 
-export { bytesEqual, toHex } from "../../state-transition/util/math.js";
+export { bytesEqual, toHex } from "../../util/bytes.js";

@@ -1,8 +1,7 @@
 // Our keys' validator indices, as the beacon node's head state knows them. Keys it does not know yet (deposits
 // not yet processed) are asked about again at every epoch.
+import { toHex as hexKey } from "../../util/bytes.js";
 import type { ValidatorContext } from "./context.js";
-
-const hexKey = (pubkey: Uint8Array): string => Buffer.from(pubkey).toString("hex");
 
 export class IndicesService {
   private readonly indexByPubkey = new Map<string, number>();

@@ -1,5 +1,6 @@
 // EIP-3076 slashing protection interchange format, version 5: parsing with full validation, and the JSON shape.
 // https://eips.ethereum.org/EIPS/eip-3076
+import { fromHex, toHex } from "../../util/bytes.js";
 import { SlashingProtectionError } from "./errors.js";
 
 export const INTERCHANGE_FORMAT_VERSION = "5";
@@ -56,7 +57,7 @@ function asArray(v: unknown, path: string): unknown[] {
 export function parseHex(v: unknown, bytes: number, path: string): Uint8Array {
   if (typeof v !== "string" || !/^0x[0-9a-fA-F]*$/.test(v)) throw invalid(path, `expected 0x-prefixed hex, got ${v === undefined ? "nothing" : describe(v)}`);
   if (v.length !== 2 + 2 * bytes) throw invalid(path, `expected ${bytes} bytes of hex, got ${(v.length - 2) / 2}`);
-  return new Uint8Array(Buffer.from(v.slice(2), "hex"));
+  return fromHex(v);
 }
 
 /** A uint64 as a decimal string; Cairn keeps slots and epochs as numbers, so values above 2^53-1 are refused. */
@@ -99,7 +100,7 @@ export function parseInterchange(input: unknown): ParsedInterchange {
     const p = `data[${i}]`;
     const o = asObject(entry, p);
     const pubkey = parseHex(o["pubkey"], 48, `${p}.pubkey`);
-    const pubkeyHex = `0x${Buffer.from(pubkey).toString("hex")}`;
+    const pubkeyHex = toHex(pubkey);
     let v = byPubkey.get(pubkeyHex);
     if (v === undefined) {
       v = { pubkey, pubkeyHex, blocks: [], attestations: [] };

@@ -19,7 +19,7 @@
 // Each is one LevelDB seek per check; an insert deletes the entries it dominates (each entry is deleted at most once).
 // Imported records stay out of both: the watermarks already refuse everything they could surround or be surrounded by.
 import { DbController, type BatchOp } from "../../db/controller.js";
-import { bytesEqual, toHex } from "../../state-transition/util/math.js";
+import { bytesEqual, toHex } from "../../util/bytes.js";
 import { SlashingProtectionError } from "./errors.js";
 import { INTERCHANGE_FORMAT_VERSION, parseInterchange, type InterchangeJson, type SigningRoot } from "./interchange.js";
 import { KeyedLock } from "./lock.js";

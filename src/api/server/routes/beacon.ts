@@ -5,7 +5,7 @@ import { BlockError, blockErrorOutcome } from "../../../chain/blocks/errors.js";
 import { OpValidationError, PoolFullError } from "../../../chain/opPools/index.js";
 import type { CachedBeaconState } from "../../../state-transition/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../../state-transition/util/epoch.js";
-import { toHex } from "../../../state-transition/util/math.js";
+import { fromHex, toHex } from "../../../util/bytes.js";
 import type { ValidatorLike } from "../../../state-transition/util/validator.js";
 import { FAR_FUTURE_EPOCH } from "../../../params/index.js";
 import type { SignedBeaconBlock } from "../../../types/index.js";
@@ -61,7 +61,7 @@ function resolveValidatorIds(state: CachedBeaconState, ids: string[]): number[] 
   for (const id of ids) {
     let index: number | undefined;
     if (/^0x[0-9a-fA-F]{96}$/.test(id)) {
-      index = state.epochCtx.pubkeyCache.getIndex(Uint8Array.from(Buffer.from(id.slice(2), "hex")));
+      index = state.epochCtx.pubkeyCache.getIndex(fromHex(id));
     } else if (/^[0-9]+$/.test(id) && Number.isSafeInteger(Number(id))) {
       index = Number(id);
     } else {

@@ -116,7 +116,7 @@ export class EventHub {
       if (!wanted) return;
       this.write(`event: ${topic}\ndata: ${JSON.stringify(data())}\n\n`, topic);
     } catch (e) {
-      this.ctx.logger?.warn?.(`api: event ${topic} not sent: ${(e as Error).message}`);
+      this.ctx.logger?.warn(`event ${topic} not sent: ${(e as Error).message}`);
     }
   }
 

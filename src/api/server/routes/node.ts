@@ -1,7 +1,8 @@
 // /eth/v1/node/*: version, syncing, health, identity, peers.
 import type { FastifyInstance } from "fastify";
 import { u64 } from "../../json.js";
-import { ApiError, params, query, queryList, type ApiContext, type PeerInfo } from "../context.js";
+import type { PeerInfo } from "../../../network/interface.js";
+import { ApiError, params, query, queryList, type ApiContext } from "../context.js";
 
 const PEER_STATES = ["disconnected", "connecting", "connected", "disconnecting"];
 const PEER_DIRECTIONS = ["inbound", "outbound"];

@@ -3,7 +3,7 @@ import { ContainerType } from "@chainsafe/ssz";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { produceBlockOnHead, ProduceBlockError } from "../../../chain/opPools/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../../state-transition/util/epoch.js";
-import { toHex } from "../../../state-transition/util/math.js";
+import { fromHex, toHex } from "../../../util/bytes.js";
 import { primitive } from "../../../types/index.js";
 import { u64 } from "../../json.js";
 import {
@@ -26,7 +26,7 @@ export function parseGraffiti(value: string | string[] | undefined): Uint8Array 
   if (value === undefined) return out;
   if (Array.isArray(value)) throw new ApiError(400, "graffiti given more than once");
   let bytes: Uint8Array;
-  if (/^0x(?:[0-9a-fA-F]{2})*$/.test(value)) bytes = Buffer.from(value.slice(2), "hex");
+  if (/^0x(?:[0-9a-fA-F]{2})*$/.test(value)) bytes = fromHex(value);
   else bytes = Buffer.from(value, "utf8");
   if (bytes.length > GRAFFITI_LENGTH) throw new ApiError(400, `invalid graffiti: ${bytes.length} bytes, at most ${GRAFFITI_LENGTH}`);
   out.set(bytes);
