@@ -1,9 +1,10 @@
-// The libp2p host every Cairn node runs: TCP, noise, yamux, identify, ping, and gossipsub with the Eth2 rules
+// The libp2p host every Cairn node runs: TCP, noise, mplex and yamux, identify, ping, and gossipsub with the Eth2 rules
 // (StrictNoSign, the v1.0 message id, Eth2 scoring) as a service. Created here, started by the Network.
 import "./polyfill.js";
 import { gossipsub, type GossipsubOpts } from "@libp2p/gossipsub";
 import { identify } from "@libp2p/identify";
 import type { ConnectionGater, PrivateKey } from "@libp2p/interface";
+import { mplex } from "@libp2p/mplex";
 import { noise } from "@libp2p/noise";
 import { ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
@@ -24,6 +25,22 @@ export interface Libp2pOptions {
   inboundConnectionThreshold?: number;
   /** refuses connections before the upgrade (banned peers) */
   connectionGater?: ConnectionGater;
+  /** stream multiplexers to offer, in order of preference (default: mplex, then yamux); tests restrict it */
+  muxers?: readonly Muxer[];
+}
+
+export type Muxer = "mplex" | "yamux";
+export const MPLEX_PROTOCOL = "/mplex/6.7.0";
+
+// mplex closes a connection whose peer opens more than `disconnectThreshold` streams in one second (default 5).
+// A phase 0 peer opens about 8 at once when it connects (identify, gossipsub, status, metadata, ping, ...) and a
+// syncing peer adds a few block requests a second on top, so 5 drops real peers. 64 a second leaves room for a
+// connect burst during sync; request floods are the req/resp rate limiter's job (per protocol, per peer), not this.
+const MPLEX_NEW_STREAMS_PER_SECOND = 64;
+
+function streamMuxers(muxers: readonly Muxer[]) {
+  if (muxers.length === 0) throw new Error("at least one stream multiplexer is needed");
+  return muxers.map((m) => (m === "mplex" ? mplex({ disconnectThreshold: MPLEX_NEW_STREAMS_PER_SECOND }) : yamux()));
 }
 
 /** Not started: call `start()` (the Network does, after registering protocols). */
@@ -35,7 +52,8 @@ export async function createCairnLibp2p(opts: Libp2pOptions): Promise<CairnLibp2
     transports: [tcp()],
     connectionEncrypters: [noise()],
     ...(opts.connectionGater ? { connectionGater: opts.connectionGater } : {}),
-    streamMuxers: [yamux()],
+    // the phase 0 p2p spec makes mplex a MUST and yamux a MAY: every 2020 client speaks only mplex
+    streamMuxers: streamMuxers(opts.muxers ?? ["mplex", "yamux"]),
     // libp2p refuses more than 5 inbound connections a second from one address by default: a loopback testnet
     // (every node on 127.0.0.1) needs more
     connectionManager: { maxConnections: opts.maxConnections ?? 100, inboundConnectionThreshold: opts.inboundConnectionThreshold ?? 5 },
