@@ -7,7 +7,8 @@
 //    missing key takes the v0.12.3 preset's value (mainnet, unless the caller or the file's CONFIG_NAME says minimal);
 //  - preset-based (what clients write for v1.x networks): `PRESET_BASE: mainnet|minimal` plus some keys,
 //    usually only the runtime ones. Keys not in the file come from the v1.0 phase 0 preset of that name.
-// Either way one message through `opts.info` names the keys taken from a preset.
+// For a flat file one message through `opts.info` names the keys taken from the preset (a PRESET_BASE file
+// declares its base, so nothing is said).
 // Keys of later forks (ALTAIR_FORK_EPOCH, TERMINAL_TOTAL_DIFFICULTY, ...) are ignored quietly; any other key this
 // client does not know is reported through `opts.warn` and otherwise ignored.
 //
@@ -26,7 +27,7 @@ export type PresetName = "mainnet" | "minimal";
 export interface ParseChainConfigOptions {
   /** Receives one message per problem that does not prevent loading (e.g. unknown keys). */
   warn?: (msg: string) => void;
-  /** Receives one message naming the keys taken from a preset (none when the file lists every key). */
+  /** Receives one message naming the keys a flat file leaves out, taken from the preset (none when it lists all). */
   info?: (msg: string) => void;
   /**
    * The preset a file without PRESET_BASE belongs to: its missing keys take the v0.12.3 values of this preset.
@@ -61,7 +62,7 @@ export function parseChainConfigYaml(text: string, opts: ParseChainConfigOptions
   }
 
   let base: ChainConfig;
-  let baseName: string;
+  let baseName: string | null;
   if (entries.has(PRESET_BASE_KEY)) {
     const name = entries.get(PRESET_BASE_KEY);
     if (typeof name !== "string" || name === "") {
@@ -73,7 +74,7 @@ export function parseChainConfigYaml(text: string, opts: ParseChainConfigOptions
       throw new Error(`config key ${PRESET_BASE_KEY}: unknown preset ${describe(name)} (expected ${known})`);
     }
     base = preset;
-    baseName = `${name} preset (spec v1.0, from ${PRESET_BASE_KEY})`;
+    baseName = null;
   } else {
     if (!CHAIN_CONFIG_KEYS.some((k) => k !== "CONFIG_NAME" && entries.has(k))) {
       throw new Error(
@@ -100,7 +101,7 @@ export function parseChainConfigYaml(text: string, opts: ParseChainConfigOptions
     }
     out[key] = parseValue(key, entries.get(key));
   }
-  if (defaulted.length > 0 && opts.info) {
+  if (defaulted.length > 0 && baseName !== null && opts.info) {
     const n = defaulted.length === 1 ? "1 key" : `${defaulted.length} keys`;
     opts.info(`${n} not in the file taken from the ${baseName}: ${defaulted.join(", ")}`);
   }

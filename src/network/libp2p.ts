@@ -3,8 +3,8 @@
 import "./polyfill.js";
 import { gossipsub, type GossipsubOpts } from "@libp2p/gossipsub";
 import { identify } from "@libp2p/identify";
-import type { ConnectionGater, PrivateKey } from "@libp2p/interface";
-import { mplex } from "@libp2p/mplex";
+import type { ConnectionGater, PrivateKey, StreamMuxerFactory } from "@libp2p/interface";
+import { mplex, type MplexInit } from "@libp2p/mplex";
 import { noise } from "@libp2p/noise";
 import { ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
@@ -37,10 +37,44 @@ export const MPLEX_PROTOCOL = "/mplex/6.7.0";
 // syncing peer adds a few block requests a second on top, so 5 drops real peers. 64 a second leaves room for a
 // connect burst during sync; request floods are the req/resp rate limiter's job (per protocol, per peer), not this.
 const MPLEX_NEW_STREAMS_PER_SECOND = 64;
+// Both muxers reset the connection when more than `maxEarlyStreams` (default 10) streams arrive before libp2p has
+// finished setting up the connection on our side: the dialer finishes first and may send its whole connect burst in
+// that window. Same bound as above.
+const MAX_EARLY_STREAMS = 64;
 
 function streamMuxers(muxers: readonly Muxer[]) {
   if (muxers.length === 0) throw new Error("at least one stream multiplexer is needed");
-  return muxers.map((m) => (m === "mplex" ? mplex({ disconnectThreshold: MPLEX_NEW_STREAMS_PER_SECOND }) : yamux()));
+  // MplexInit does not declare maxEarlyStreams, but mplex hands its whole init to libp2p's stream muxer base,
+  // which reads it
+  const mplexInit: MplexInit & { maxEarlyStreams: number } = { disconnectThreshold: MPLEX_NEW_STREAMS_PER_SECOND, maxEarlyStreams: MAX_EARLY_STREAMS };
+  return muxers.map((m) =>
+    m === "mplex" ? () => dropWritesAfterClose(mplex(mplexInit)()) : yamux({ maxEarlyStreams: MAX_EARLY_STREAMS }),
+  );
+}
+
+/**
+ * @libp2p/mplex 12 announces a new outbound stream from a microtask; when the connection closed in between (a peer
+ * leaving as we open a status or ping stream), that write throws from the microtask: an uncaught exception, which
+ * stops the node. A write can fail that way only because the connection is gone, and its streams are being closed
+ * with it, so the muxers this wraps drop such a write (reporting "cannot send more") instead of throwing.
+ */
+export function dropWritesAfterClose<F extends StreamMuxerFactory>(factory: F): F {
+  const create = factory.createStreamMuxer.bind(factory);
+  factory.createStreamMuxer = (maConn) => {
+    const muxer = create(maConn);
+    const sender = muxer as unknown as { send(data: unknown): boolean };
+    const send = sender.send.bind(muxer);
+    sender.send = (data) => {
+      try {
+        return send(data);
+      } catch (e) {
+        if (e instanceof Error && e.name === "StreamStateError") return false;
+        throw e;
+      }
+    };
+    return muxer;
+  };
+  return factory;
 }
 
 /** Not started: call `start()` (the Network does, after registering protocols). */

@@ -4,8 +4,8 @@ import "../../src/network/polyfill.js";
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { generateKeyPair } from "@libp2p/crypto/keys";
-import type { Connection, Stream } from "@libp2p/interface";
-import { createCairnLibp2p, MPLEX_PROTOCOL, type CairnLibp2p, type Muxer } from "../../src/network/libp2p.js";
+import type { Connection, Stream, StreamMuxerFactory } from "@libp2p/interface";
+import { createCairnLibp2p, dropWritesAfterClose, MPLEX_PROTOCOL, type CairnLibp2p, type Muxer } from "../../src/network/libp2p.js";
 
 const ECHO = "/cairn/test/echo/1";
 const STREAMS = 20;
@@ -18,7 +18,7 @@ describe("libp2p stream multiplexers", () => {
 
   async function host(muxers?: Muxer[]): Promise<CairnLibp2p> {
     const h = await createCairnLibp2p({ privateKey: await generateKeyPair("secp256k1"), listen: ["/ip4/127.0.0.1/tcp/0"], muxers });
-    // echoes the first chunk it reads, then closes
+    // echoes what it read once the remote closed its end, then closes
     await h.handle(ECHO, (stream) => void echo(stream), { maxInboundStreams: 64 });
     await h.start();
     hosts.push(h);
@@ -26,10 +26,10 @@ describe("libp2p stream multiplexers", () => {
   }
 
   async function echo(stream: Stream): Promise<void> {
-    for await (const chunk of stream) {
-      stream.send(chunk.subarray());
-      break;
-    }
+    // read to the end: leaving the loop early would reset the stream under the remote's feet
+    const got: Uint8Array[] = [];
+    for await (const chunk of stream) got.push(chunk.subarray());
+    for (const c of got) stream.send(c);
     await stream.close();
   }
 
@@ -86,5 +86,25 @@ describe("libp2p stream multiplexers", () => {
 
   it("refuses an empty muxer list", async () => {
     await assert.rejects(host([]), /at least one stream multiplexer/);
+  });
+
+  it("a muxer write to a closed connection is dropped, not thrown (mplex announces streams from a microtask)", () => {
+    const sent: unknown[] = [];
+    let closed = false;
+    const fakeMuxer = {
+      send(data: unknown): boolean {
+        if (closed) throw Object.assign(new Error("Cannot write to a stream that is closed"), { name: "StreamStateError" });
+        if (data === "boom") throw new TypeError("a bug");
+        sent.push(data);
+        return true;
+      },
+    };
+    const factory = { protocol: "/fake/1", createStreamMuxer: () => fakeMuxer } as unknown as StreamMuxerFactory;
+    const muxer = dropWritesAfterClose(factory).createStreamMuxer({} as never) as unknown as typeof fakeMuxer;
+    assert.equal(muxer.send("a"), true);
+    assert.throws(() => muxer.send("boom"), TypeError, "other errors still surface");
+    closed = true;
+    assert.equal(muxer.send("b"), false);
+    assert.deepEqual(sent, ["a"]);
   });
 });
