@@ -46,7 +46,10 @@ function streamMuxers(muxers: readonly Muxer[]) {
   if (muxers.length === 0) throw new Error("at least one stream multiplexer is needed");
   // MplexInit does not declare maxEarlyStreams, but mplex hands its whole init to libp2p's stream muxer base,
   // which reads it
-  const mplexInit: MplexInit & { maxEarlyStreams: number } = { disconnectThreshold: MPLEX_NEW_STREAMS_PER_SECOND, maxEarlyStreams: MAX_EARLY_STREAMS };
+  const mplexInit: MplexInit & { maxEarlyStreams: number } = {
+    disconnectThreshold: MPLEX_NEW_STREAMS_PER_SECOND,
+    maxEarlyStreams: MAX_EARLY_STREAMS,
+  };
   return muxers.map((m) =>
     m === "mplex" ? () => dropWritesAfterClose(mplex(mplexInit)()) : yamux({ maxEarlyStreams: MAX_EARLY_STREAMS }),
   );
