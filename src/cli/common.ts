@@ -131,9 +131,10 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, label: string):
 
 /**
  * `--config` value: "minimal" or "mainnet" (the built-in v0.12.3 presets) or the path of a config YAML file
- * (either layout, see config/load.ts). Warnings go to `warn`.
+ * (either layout, see config/load.ts). Warnings go to `warn`; the line naming keys taken from a preset to `info`
+ * (default: `warn`).
  */
-export function loadBeaconConfig(arg: string, warn: (msg: string) => void): BeaconConfig {
+export function loadBeaconConfig(arg: string, warn: (msg: string) => void, info: (msg: string) => void = warn): BeaconConfig {
   if (isNamedConfig(arg)) return getNamedConfig(arg);
   let text: string;
   try {
@@ -143,7 +144,9 @@ export function loadBeaconConfig(arg: string, warn: (msg: string) => void): Beac
     throw new CliError(`cannot read config file ${arg}: ${fsReason(e)}${hint}`, { cause: e });
   }
   try {
-    return createBeaconConfig(parseChainConfigYaml(text, { warn: (msg) => warn(`config file ${arg}: ${msg}`) }));
+    return createBeaconConfig(
+      parseChainConfigYaml(text, { warn: (msg) => warn(`config file ${arg}: ${msg}`), info: (msg) => info(`config file ${arg}: ${msg}`) }),
+    );
   } catch (e) {
     throw new CliError(`config file ${arg}: ${errorMessage(e)}`, { cause: e });
   }

@@ -1,12 +1,16 @@
 // Reading a chain config from YAML text. Pure: no file system access here (the caller reads the file).
 //
 // Two layouts are accepted:
-//  - flat (spec v0.12.3 / v1.0 `configs/<name>/phase0.yaml`): every key of ChainConfig is present
-//    (CONFIG_NAME is optional and defaults to "custom");
+//  - flat (spec v0.12.3 / v1.0 `configs/<name>/phase0.yaml`, and the config.yaml files client teams published for
+//    the 2020 testnets): the phase 0 keys, CONFIG_NAME optional (default "custom"). Published files often list
+//    only some keys (Medalla has no PROPORTIONAL_SLASHING_MULTIPLIER): clients took the rest from the preset, so a
+//    missing key takes the v0.12.3 preset's value (mainnet, unless the caller or the file's CONFIG_NAME says minimal);
 //  - preset-based (what clients write for v1.x networks): `PRESET_BASE: mainnet|minimal` plus some keys,
 //    usually only the runtime ones. Keys not in the file come from the v1.0 phase 0 preset of that name.
-// Keys this client does not know (later forks' keys such as ALTAIR_FORK_EPOCH, TERMINAL_TOTAL_DIFFICULTY)
-// are reported through `opts.warn` and otherwise ignored.
+// For a flat file one message through `opts.info` names the keys taken from the preset (a PRESET_BASE file
+// declares its base, so nothing is said).
+// Keys of later forks (ALTAIR_FORK_EPOCH, TERMINAL_TOTAL_DIFFICULTY, ...) are ignored quietly; any other key this
+// client does not know is reported through `opts.warn` and otherwise ignored.
 //
 // The YAML is parsed with the failsafe schema: every scalar stays the exact string written in the file,
 // so 0x00000000 is not read as the number 0, 2^64-1 is not rounded, and `null`/`~`/`yes` are never
@@ -14,13 +18,24 @@
 import YAML from "yaml";
 import { BYTES_KEYS, namedConfigs, mainnetConfig, type ChainConfig, type ConfigKey } from "../params/index.js";
 import { toHex } from "../util/bytes.js";
+import { isLaterForkKey } from "./laterForkKeys.js";
 import { presetBases } from "./presetsV1.js";
 
 export { mainnetV1Config, minimalV1Config, presetBases } from "./presetsV1.js";
 
+export type PresetName = "mainnet" | "minimal";
+
 export interface ParseChainConfigOptions {
   /** Receives one message per problem that does not prevent loading (e.g. unknown keys). */
   warn?: (msg: string) => void;
+  /** Receives one message naming the keys a flat file leaves out, taken from the preset (none when it lists all). */
+  info?: (msg: string) => void;
+  /**
+   * The preset a file without PRESET_BASE belongs to: its missing keys take the v0.12.3 values of this preset.
+   * Default: the file's CONFIG_NAME when that is "mainnet" or "minimal", else mainnet (what the published 2020
+   * testnets were built on).
+   */
+  defaultPreset?: PresetName;
 }
 
 /** Every key of ChainConfig, in spec order. */
@@ -37,7 +52,7 @@ const PRESET_BASE_KEY = "PRESET_BASE";
 export function parseChainConfigYaml(text: string, opts: ParseChainConfigOptions = {}): ChainConfig {
   const entries = parseYamlMapping(text);
 
-  const unknown = [...entries.keys()].filter((k) => !KNOWN_KEYS.has(k) && k !== PRESET_BASE_KEY);
+  const unknown = [...entries.keys()].filter((k) => !KNOWN_KEYS.has(k) && k !== PRESET_BASE_KEY && !isLaterForkKey(k));
   if (unknown.length > 0 && opts.warn) {
     const list = unknown.map(printableKey).join(", ");
     opts.warn(
@@ -47,47 +62,55 @@ export function parseChainConfigYaml(text: string, opts: ParseChainConfigOptions
     );
   }
 
-  let base: ChainConfig | undefined;
+  let base: ChainConfig;
+  let baseName: string | null;
   if (entries.has(PRESET_BASE_KEY)) {
     const name = entries.get(PRESET_BASE_KEY);
     if (typeof name !== "string" || name === "") {
       throw new Error(`config key ${PRESET_BASE_KEY}: expected "mainnet" or "minimal", got ${describe(name)}`);
     }
-    base = Object.prototype.hasOwnProperty.call(presetBases, name) ? presetBases[name] : undefined;
-    if (!base) {
+    const preset = Object.prototype.hasOwnProperty.call(presetBases, name) ? presetBases[name] : undefined;
+    if (!preset) {
       const known = Object.keys(presetBases).map((n) => `"${n}"`).join(" or ");
       throw new Error(`config key ${PRESET_BASE_KEY}: unknown preset ${describe(name)} (expected ${known})`);
     }
+    base = preset;
+    baseName = null;
   } else {
-    const missing = CHAIN_CONFIG_KEYS.filter((k) => k !== "CONFIG_NAME" && !entries.has(k));
-    if (missing.length > 0) {
-      const more =
-        missing.length === 1
-          ? ""
-          : ` (and ${missing.length - 1} other key${missing.length === 2 ? "" : "s"}: ${abbreviate(missing.slice(1))})`;
+    if (!CHAIN_CONFIG_KEYS.some((k) => k !== "CONFIG_NAME" && entries.has(k))) {
       throw new Error(
-        `config key ${missing[0]} is missing${more}; a config without ${PRESET_BASE_KEY} must list every phase 0 key`,
+        `config has none of the phase 0 keys (expected KEY: value lines such as ${CHAIN_CONFIG_KEYS[1]}, or ${PRESET_BASE_KEY})`,
       );
     }
+    const name = opts.defaultPreset ?? presetOfConfigName(entries.get("CONFIG_NAME")) ?? "mainnet";
+    base = namedConfigs[name]!;
+    baseName = `${name} preset (spec v0.12.3)`;
   }
 
   const out: Record<string, unknown> = {};
+  const defaulted: string[] = [];
   for (const key of CHAIN_CONFIG_KEYS) {
     if (!entries.has(key)) {
       if (key === "CONFIG_NAME") {
         out[key] = DEFAULT_CONFIG_NAME;
-      } else if (base) {
+      } else {
         const v = base[key];
         out[key] = v instanceof Uint8Array ? v.slice() : v;
-      } else {
-        // Unreachable: checked above. Kept so a future edit cannot produce a partial config silently.
-        throw new Error(`config key ${key} is missing`);
+        defaulted.push(key);
       }
       continue;
     }
     out[key] = parseValue(key, entries.get(key));
   }
+  if (defaulted.length > 0 && baseName !== null && opts.info) {
+    const n = defaulted.length === 1 ? "1 key" : `${defaulted.length} keys`;
+    opts.info(`${n} not in the file taken from the ${baseName}: ${defaulted.join(", ")}`);
+  }
   return out as unknown as ChainConfig;
+}
+
+function presetOfConfigName(raw: RawValue | undefined): PresetName | undefined {
+  return raw === "mainnet" || raw === "minimal" ? raw : undefined;
 }
 
 /**
@@ -199,11 +222,6 @@ function describe(raw: RawValue | undefined): string {
 
 function printableKey(k: string): string {
   return /^[A-Za-z0-9_]+$/.test(k) ? k : JSON.stringify(k.length > 40 ? `${k.slice(0, 37)}...` : k);
-}
-
-function abbreviate(keys: readonly string[]): string {
-  const shown = keys.slice(0, 5).join(", ");
-  return keys.length > 5 ? `${shown}, ...` : shown;
 }
 
 function firstLine(s: string): string {

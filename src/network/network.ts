@@ -6,6 +6,7 @@
 //   - sync keeps progress: range sync continues from the head when a peer leaves (src/sync);
 //   - bad peers are shed: req/resp faults, gossip rejections and invalid batches all feed one peer score.
 import "./polyfill.js";
+import { isIPv6 } from "node:net";
 import type { PrivateKey } from "@libp2p/interface";
 import type { BeaconChain } from "../chain/chain.js";
 import type { OpPools } from "../chain/opPools/index.js";
@@ -33,11 +34,13 @@ export interface NetworkOptions {
   pools: OpPools;
   clock: SlotClock;
   privateKey: PrivateKey;
-  /** address to listen on (default 127.0.0.1) */
+  /** address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces) */
   host?: string;
   p2pPort: number;
   /** discv5 UDP port; null: no discovery (static peers only) */
   discoveryPort: number | null;
+  /** what the ENR advertises when it differs from what the node binds (a public address, forwarded ports) */
+  enr?: { ip?: string; tcpPort?: number; udpPort?: number };
   bootnodes?: string[];
   staticPeers?: string[];
   targetPeers?: number;
@@ -164,7 +167,7 @@ export class Network {
     const libp2p = await createCairnLibp2p({
       connectionGater: createBanGater((peer) => isBanned(peer)),
       privateKey: o.privateKey,
-      listen: [`/ip4/${host}/tcp/${o.p2pPort}`],
+      listen: [`/${isIPv6(host) ? "ip6" : "ip4"}/${host}/tcp/${o.p2pPort}`],
       inboundConnectionThreshold: host === "127.0.0.1" ? 100 : 5,
       gossip: createGossipsubOptions(o.config, {
         forkDigest,
@@ -185,7 +188,9 @@ export class Network {
             forkDigest,
             ip: host,
             udpPort: o.discoveryPort,
-            tcpPort: o.p2pPort,
+            tcpPort: o.enr?.tcpPort ?? o.p2pPort,
+            enrIp: o.enr?.ip,
+            enrUdpPort: o.enr?.udpPort,
             bootEnrs: o.bootnodes,
             wantMorePeers: () => network?.peerManager.needsPeers() ?? false,
             onPeerDiscovered: (p) => network?.peerManager.addDiscoveredPeer(p),
@@ -205,7 +210,7 @@ export class Network {
     await this.libp2p.start();
     // with port 0 the real TCP port is known only now
     const tcp = this.libp2p.getMultiaddrs().map((a) => Number(/\/tcp\/(\d+)/.exec(a.toString())?.[1])).find((p) => p > 0);
-    if (tcp && this.discovery && tcp !== this.o.p2pPort) this.discovery.setTcpPort(tcp);
+    if (tcp && this.discovery && tcp !== this.o.p2pPort && this.o.enr?.tcpPort === undefined) this.discovery.setTcpPort(tcp);
     this.gossip.start();
     for (const v of this.o.localValidators ?? []) this.localValidators.add(v);
     if (this.localValidators.size > 0) this.subnets.setLocalValidators(this.localValidators);

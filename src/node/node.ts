@@ -39,6 +39,8 @@ export interface BeaconNodeOptions {
     host?: string;
     p2pPort: number;
     discoveryPort: number | null;
+    /** what the ENR advertises, when not the bound address and ports */
+    enr?: { ip?: string; tcpPort?: number; udpPort?: number };
     bootnodes?: string[];
     staticPeers?: string[];
     targetPeers?: number;

@@ -141,6 +141,9 @@ export class Testnet {
       join(n.dir, "beacon"),
       "--rest.port",
       String(n.restPort),
+      // loopback only: cairn beacon listens on all interfaces by default
+      "--p2p-host",
+      "127.0.0.1",
       "--p2p-port",
       String(n.p2pPort),
       "--discovery-port",

@@ -178,3 +178,38 @@ test("attnets, tcp port and fork digest updates reach the ENR; bad options are c
   const ed = await generateKeyPair("Ed25519");
   await assert.rejects(Discovery.create({ config, privateKey: ed, forkDigest: DIGEST, udpPort: 0, tcpPort: 1 }), /secp256k1/);
 });
+
+/** discv5's (private) setting: whether peers' views of our address may update the ENR */
+const enrUpdate = (d: Discovery): boolean => (d.discv5 as unknown as { config: { enrUpdate: boolean } }).config.enrUpdate;
+
+test("the ENR advertises --enr.* values; bound to all interfaces without one, it carries no address and learns it", async () => {
+  const privateKey = await generateKeyPair("secp256k1");
+  const pub = await Discovery.create({
+    config,
+    privateKey,
+    forkDigest: DIGEST,
+    ip: "0.0.0.0",
+    udpPort: 0,
+    tcpPort: 9000,
+    enrIp: "203.0.113.7",
+    enrUdpPort: 30303,
+  });
+  const enr = decodeEnr(pub.enr);
+  assert.equal(enr.ip, "203.0.113.7");
+  assert.equal(enr.tcp, 9000);
+  assert.equal(enr.udp, 30303);
+  assert.ok(pub.udpPort > 0 && pub.udpPort !== 30303, "the socket is bound to the picked port, not the advertised one");
+  assert.equal(enrUpdate(pub), false, "a configured address is kept");
+
+  const open = await Discovery.create({ config, privateKey, forkDigest: DIGEST, ip: "0.0.0.0", udpPort: 0, tcpPort: 9000 });
+  assert.equal(decodeEnr(open.enr).ip, undefined, "0.0.0.0 is not an address to advertise");
+  assert.equal(enrUpdate(open), true);
+
+  const v6 = await Discovery.create({ config, privateKey, forkDigest: DIGEST, udpPort: 0, tcpPort: 9000, enrIp: "2001:db8::7", enrUdpPort: 9001 });
+  assert.equal(decodeEnr(v6.enr).ip6, "2001:db8::7");
+  assert.equal(decodeEnr(v6.enr).tcp6, 9000);
+  assert.equal(decodeEnr(v6.enr).udp6, 9001);
+
+  await assert.rejects(Discovery.create({ config, privateKey, forkDigest: DIGEST, udpPort: 0, tcpPort: 1, enrIp: "example.org" }), /invalid ENR ip "example.org"/);
+  await assert.rejects(Discovery.create({ config, privateKey, forkDigest: DIGEST, udpPort: 0, tcpPort: 1, enrUdpPort: 65536 }), /invalid ENR udp port 65536/);
+});

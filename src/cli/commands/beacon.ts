@@ -1,8 +1,11 @@
 // cairn beacon: run a beacon node (database, chain, wall clock, libp2p networking with sync, REST API, metrics)
 // until SIGINT/SIGTERM. Parses the flags, loads the network config and genesis, and hands the rest to BeaconNode.
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import type { BeaconConfig } from "../../config/index.js";
+import { BUNDLED_NETWORKS, genesisMismatch, isBundledNetwork } from "../../config/networks.js";
+import { loadNetwork as loadBundledNetwork, type BundledNetwork } from "../../network/networks.js";
 import { BeaconNode, type BeaconNodeOptions } from "../../node/node.js";
 import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
@@ -14,17 +17,17 @@ const NAME = "beacon";
 
 const NETWORK = "Network (one of)";
 const GENESIS = "Genesis (when the datadir is empty)";
-const NETWORKING = "Networking (libp2p: TCP, noise, yamux, gossipsub; discv5)";
+const NETWORKING = "Networking (libp2p: TCP, noise, mplex or yamux, gossipsub; discv5)";
 
 /**
  * cairn beacon's options: the help's option list and the parsed values both come from here, so a new flag is one
  * line (plus the usage summary above the list, if it belongs there).
  */
 export const BEACON_OPTIONS = {
-  network: str("<name>", "a built-in preset: minimal or mainnet (spec v0.12.3)", { group: NETWORK }),
+  network: str("<name>", "mainnet, pyrmont, medalla, spadina, zinken: a bundled public network (its config, boot nodes and, for zinken, genesis state; networks/ in the repository); minimal: the minimal preset (spec v0.12.3), for local chains", { group: NETWORK }),
   config: str("<FILE.yaml>", "a config file (flat spec keys, or PRESET_BASE with overrides)", { group: NETWORK }),
   "testnet-dir": str("<DIR>", "a directory holding config.yaml and genesis.ssz (the convention other clients use)", { group: NETWORK }),
-  "genesis-state": str("<FILE>", "the genesis state, SSZ", { group: GENESIS }),
+  "genesis-state": str("<FILE>", "the genesis state, SSZ (for a bundled network: its genesis_validators_root must be the published one)", { group: GENESIS }),
   "interop-validators": str("<N>", "build the interop genesis (deterministic keys) with N validators instead", { group: GENESIS }),
   "genesis-time": str("<T>", "its genesis time, Unix seconds (default: now, rounded up to the next 10 s)", { group: GENESIS }),
   datadir: str("<DIR>", "where the database lives (created when missing)"),
@@ -35,21 +38,26 @@ export const BEACON_OPTIONS = {
   "metrics.address": str("<A>", "metrics address (default {default})", { default: "127.0.0.1" }),
   "metrics.port": metricsPort("metrics port (default {default})"),
   "log-level": logLevel("info"),
-  "p2p-host": str("<A>", "address to listen on and advertise (default {default})", { group: NETWORKING, default: "127.0.0.1" }),
+  // all interfaces, as other clients do; `cairn testnet` passes 127.0.0.1
+  "p2p-host": str("<A>", "address to listen on (default {default}: all interfaces)", { group: NETWORKING, default: "0.0.0.0" }),
+  "enr.ip": str("<A>", "address to advertise in the ENR (default: --p2p-host unless 0.0.0.0; else learned from peers)", { group: NETWORKING }),
+  "enr.tcp-port": port("<P>", "TCP port to advertise (default: the p2p port)", { group: NETWORKING }),
+  "enr.udp-port": port("<P>", "UDP port to advertise (default: the discovery port)", { group: NETWORKING }),
   "p2p-port": port("<P>", "libp2p TCP port (default {default})", { group: NETWORKING, default: 9000 }),
   "discovery-port": port("<P>", "discv5 UDP port (default: the p2p port)", { group: NETWORKING }),
   "no-discovery": flag("no discv5: static peers only", { group: NETWORKING }),
-  bootnodes: list("<ENR,...>", "discv5 boot nodes (enr:... strings)", { group: NETWORKING }),
+  bootnodes: list("<ENR,...>", "discv5 boot nodes (enr:... strings; default: the bundled network's)", { group: NETWORKING }),
   peers: list("<MULTIADDR,...>", "static peers (/ip4/.../tcp/.../p2p/<peer id>), kept connected", { group: NETWORKING }),
   "target-peers": uint("<N>", "peers to keep (default 25)", { group: NETWORKING }),
   "no-network": flag("no networking at all (a node fed only through the REST API)", { group: NETWORKING }),
 };
 
-const help = `Usage: cairn beacon --datadir <DIR> (--network <minimal|mainnet> | --config <FILE.yaml> | --testnet-dir <DIR>)
+const help = `Usage: cairn beacon --datadir <DIR> (--network <NAME> | --config <FILE.yaml> | --testnet-dir <DIR>)
                     [--genesis-state <FILE.ssz>] [--interop-validators <N> --genesis-time <T>]
                     [--rest.address <A>] [--rest.port <P>] [--no-rest]
                     [--metrics] [--metrics.address <A>] [--metrics.port <P>] [--log-level <L>]
                     [--p2p-host <A>] [--p2p-port <P>] [--discovery-port <P> | --no-discovery]
+                    [--enr.ip <A>] [--enr.tcp-port <P>] [--enr.udp-port <P>]
                     [--bootnodes <ENR,...>] [--peers <MULTIADDR,...>] [--target-peers <N>] [--no-network]
 
 Runs a beacon node: its database in --datadir, the chain driven by the wall clock, the standard Beacon
@@ -68,44 +76,75 @@ export interface NetworkArgs {
   "genesis-time"?: string;
 }
 
-/** The config and, when one was named, the genesis state bytes. */
-export function loadNetwork(v: NetworkArgs, warn: (m: string) => void): { config: BeaconConfig; genesis: Uint8Array | null } {
+/** The config, the genesis state bytes when one was named (or shipped), and the network's boot nodes. */
+export function loadNetwork(
+  v: NetworkArgs,
+  warn: (m: string) => void,
+  info: (m: string) => void = warn,
+): { config: BeaconConfig; genesis: Uint8Array | null; bootnodes: string[] } {
   const chosen = [v.network, v.config, v["testnet-dir"]].filter((x) => x !== undefined);
   if (chosen.length !== 1) throw new CliError("give exactly one of --network, --config, --testnet-dir");
   let config: BeaconConfig;
   let genesisPath = v["genesis-state"];
+  let bundled: BundledNetwork | null = null;
   if (v["testnet-dir"] !== undefined) {
     const dir = v["testnet-dir"];
     const cfg = join(dir, "config.yaml");
     if (!existsSync(cfg)) throw new CliError(`--testnet-dir ${dir}: no config.yaml in it`);
-    config = loadBeaconConfig(cfg, warn);
+    config = loadBeaconConfig(cfg, warn, info);
     if (genesisPath === undefined && existsSync(join(dir, "genesis.ssz"))) genesisPath = join(dir, "genesis.ssz");
-  } else if (v.network !== undefined) {
-    if (v.network !== "minimal" && v.network !== "mainnet") throw new CliError(`--network: expected minimal or mainnet, got ${JSON.stringify(v.network)}`);
+  } else if (v.network === "minimal") {
     config = loadBeaconConfig(v.network, warn);
+  } else if (v.network !== undefined) {
+    if (!isBundledNetwork(v.network)) {
+      throw new CliError(`--network: expected minimal, ${BUNDLED_NETWORKS.join(", ")}; got ${JSON.stringify(v.network)}`);
+    }
+    try {
+      bundled = loadBundledNetwork(v.network, { warn, info });
+    } catch (e) {
+      throw new CliError((e as Error).message, { cause: e });
+    }
+    config = bundled.config;
+    // an interop chain under a network's config is a private chain: no shipped genesis, no boot nodes
+    if (genesisPath === undefined && v["interop-validators"] === undefined) genesisPath = bundled.genesisStatePath;
   } else {
-    config = loadBeaconConfig(v.config!, warn);
+    config = loadBeaconConfig(v.config!, warn, info);
   }
   if (genesisPath !== undefined && v["interop-validators"] !== undefined) {
     throw new CliError("give --genesis-state or --interop-validators, not both");
   }
+  const bootnodes = bundled && v["interop-validators"] === undefined ? bundled.bootnodes : [];
   if (genesisPath !== undefined) {
     const bytes = readInputFile(genesisPath, `genesis state ${genesisPath}`);
+    let state;
     try {
-      config.types.BeaconState.deserializeToViewDU(bytes);
+      state = config.types.BeaconState.deserializeToViewDU(bytes);
     } catch (e) {
       throw new CliError(`genesis state ${genesisPath} is not a BeaconState for this config: ${(e as Error).message}`);
     }
-    return { config, genesis: bytes };
+    const wrong = bundled ? genesisMismatch(bundled, state) : null;
+    if (wrong) throw new CliError(`genesis state ${genesisPath} is not the ${bundled!.name} genesis: ${wrong}`);
+    if (bundled && bundled.genesisValidatorsRoot === undefined) warn(`no published genesis_validators_root for ${bundled.name}: genesis state ${genesisPath} not checked`);
+    return { config, genesis: bytes, bootnodes };
   }
   if (v["interop-validators"] !== undefined) {
     const n = parseUintArg("--interop-validators", v["interop-validators"]);
     if (n < config.SLOTS_PER_EPOCH) throw new CliError(`--interop-validators: at least SLOTS_PER_EPOCH (${config.SLOTS_PER_EPOCH}) validators are needed`);
     const time = v["genesis-time"] !== undefined ? parseUintArg("--genesis-time", v["genesis-time"]) : Math.ceil(Date.now() / 10_000) * 10;
-    return { config, genesis: createInteropGenesisState(config, n, time).serialize() };
+    return { config, genesis: createInteropGenesisState(config, n, time).serialize(), bootnodes };
   }
   if (v["genesis-time"] !== undefined) throw new CliError("--genesis-time needs --interop-validators");
-  return { config, genesis: null };
+  return { config, genesis: null, bootnodes };
+}
+
+/** `--enr.*`: what the ENR advertises instead of the bound address and ports. */
+export function parseEnrArgs(v: { ip?: string; tcpPort?: number; udpPort?: number }): { ip?: string; tcpPort?: number; udpPort?: number } {
+  if (v.ip !== undefined && (isIP(v.ip) === 0 || v.ip === "0.0.0.0" || v.ip === "::")) {
+    throw new CliError(`--enr.ip: expected the IPv4 or IPv6 address peers reach this node at, got ${JSON.stringify(v.ip)}`);
+  }
+  if (v.tcpPort === 0) throw new CliError("--enr.tcp-port: 0 is not a port to advertise");
+  if (v.udpPort === 0) throw new CliError("--enr.udp-port: 0 is not a port to advertise");
+  return { ...(v.ip !== undefined ? { ip: v.ip } : {}), ...(v.tcpPort !== undefined ? { tcpPort: v.tcpPort } : {}), ...(v.udpPort !== undefined ? { udpPort: v.udpPort } : {}) };
 }
 
 /** Resolves on the first SIGINT/SIGTERM (and removes its handlers). */
@@ -133,17 +172,19 @@ async function run(args: string[], io: Io): Promise<number> {
   const { values: v, given } = parseOptions(NAME, BEACON_OPTIONS, args);
   if (v.datadir === undefined) throw new CliError("--datadir is required (see cairn beacon --help)");
   const logger = createLogger({ level: v["log-level"] });
-  const { config, genesis } = loadNetwork(v, (m) => io.stderr(`warning: ${m}\n`));
+  const { config, genesis, bootnodes } = loadNetwork(v, (m) => io.stderr(`warning: ${m}\n`), (m) => logger.info(m));
   const metricsOn = v.metrics || given("metrics.port");
   let network: BeaconNodeOptions["network"] = null;
   if (!v["no-network"]) {
     const p2pPort = v["p2p-port"];
+    const enr = parseEnrArgs({ ip: v["enr.ip"], tcpPort: v["enr.tcp-port"], udpPort: v["enr.udp-port"] }); // before the key file is written
     network = {
       privateKey: await loadOrCreateNetworkKey(v.datadir),
       host: v["p2p-host"],
       p2pPort,
       discoveryPort: v["no-discovery"] ? null : (v["discovery-port"] ?? p2pPort),
-      bootnodes: v.bootnodes,
+      enr,
+      bootnodes: given("bootnodes") ? v.bootnodes : bootnodes,
       staticPeers: v.peers,
       targetPeers: v["target-peers"],
     };

@@ -37,12 +37,16 @@ export interface DiscoveryOpts {
   /** the libp2p identity key; it must be secp256k1, so the ENR's node id belongs to the same peer id */
   privateKey: PrivateKey;
   forkDigest: Uint8Array;
-  /** address to bind the UDP socket to and to put in the ENR (default 127.0.0.1) */
+  /** address to bind the UDP socket to (default 127.0.0.1); also the ENR's, unless it is 0.0.0.0 or :: */
   ip?: string;
   /** discv5 UDP port; 0 picks a free port */
   udpPort: number;
   /** the libp2p TCP port advertised in the ENR */
   tcpPort: number;
+  /** the address to advertise in the ENR (e.g. a public address in front of a NAT) */
+  enrIp?: string;
+  /** the UDP port to advertise in the ENR (default: the bound port) */
+  enrUdpPort?: number;
   bootEnrs?: string[];
   attnets?: BitArray;
   /** pause between background lookups (default 10 s) */
@@ -71,7 +75,8 @@ export class Discovery {
   /** counters, for logs and tests */
   readonly stats = { lookups: 0, discovered: 0, ignoredOtherFork: 0, ignoredNoTcp: 0 };
 
-  private constructor(opts: DiscoveryOpts, udpPort: number, ip: string) {
+  private constructor(opts: DiscoveryOpts, private readonly boundUdpPort: number, ip: string, enrIp: string | undefined) {
+    const udpPort = boundUdpPort;
     this.config = opts.config;
     this.forkDigest = opts.forkDigest;
     this.lookupIntervalMs = opts.lookupIntervalMs ?? DEFAULT_LOOKUP_INTERVAL_MS;
@@ -82,9 +87,9 @@ export class Discovery {
     const enr = createLocalEnr(opts.config, {
       privateKeyRaw: opts.privateKey.raw,
       forkDigest: opts.forkDigest,
-      ip,
+      ip: enrIp,
       tcpPort: opts.tcpPort,
-      udpPort,
+      udpPort: opts.enrUdpPort ?? udpPort,
       attnets: opts.attnets,
     });
     // discv5 reads only `type` and `raw` of the key; this plain object stands in for its older PrivateKey type.
@@ -94,10 +99,11 @@ export class Discovery {
       enr,
       privateKey: discv5Key,
       bindAddrs: isIPv4(ip) ? { ip4: bindAddr } : { ip6: bindAddr },
-      // We advertise the configured address; votes from peers would not change it on a loopback testnet.
+      // A known address is advertised as configured. Bound to all interfaces with no --enr.ip, the node does not
+      // know its public address: discv5 then learns it from what peers see (their PONG votes) and updates the ENR.
       // discv5 11 leaves each finished lookup's (ref'd) timeout running, which holds the process open after stop()
       // for up to lookupTimeout: a shorter bound than its 60 s default, still far above a healthy lookup's time.
-      config: { enrUpdate: false, lookupTimeout: DEFAULT_LOOKUP_TIMEOUT_MS, ...opts.discv5Config },
+      config: { enrUpdate: enrIp === undefined, lookupTimeout: DEFAULT_LOOKUP_TIMEOUT_MS, ...opts.discv5Config },
     });
   }
 
@@ -106,10 +112,14 @@ export class Discovery {
     if (opts.privateKey.type !== "secp256k1") throw new Error(`discovery needs a secp256k1 key, got ${opts.privateKey.type}`);
     const ip = opts.ip ?? "127.0.0.1";
     if (!isIPv4(ip) && !isIPv6(ip)) throw new Error(`invalid discovery ip "${ip}"`);
+    if (opts.enrIp !== undefined && !isIPv4(opts.enrIp) && !isIPv6(opts.enrIp)) throw new Error(`invalid ENR ip "${opts.enrIp}"`);
     checkPort("udp", opts.udpPort);
     checkPort("tcp", opts.tcpPort);
+    if (opts.enrUdpPort !== undefined) checkPort("ENR udp", opts.enrUdpPort);
     const udpPort = opts.udpPort === 0 ? await pickFreeUdpPort(ip) : opts.udpPort;
-    return new Discovery(opts, udpPort, ip);
+    // an unspecified bind address (all interfaces) is no address to advertise
+    const enrIp = opts.enrIp ?? (isUnspecified(ip) ? undefined : ip);
+    return new Discovery(opts, udpPort, ip, enrIp);
   }
 
   async start(): Promise<void> {
@@ -140,14 +150,16 @@ export class Discovery {
     return this.discv5.enr.encodeTxt();
   }
 
+  /** The UDP port the socket is bound to (the ENR may advertise another, see `enrUdpPort`). */
   get udpPort(): number {
-    return this.discv5.enr.udp ?? 0;
+    return this.boundUdpPort;
   }
 
   /** The libp2p TCP port, when it is known only once the host listens (e.g. it was started on port 0). */
   setTcpPort(tcpPort: number): void {
     checkPort("tcp", tcpPort);
-    this.discv5.enr.tcp = tcpPort;
+    if (this.discv5.enr.ip6 !== undefined && this.discv5.enr.ip === undefined) this.discv5.enr.tcp6 = tcpPort;
+    else this.discv5.enr.tcp = tcpPort;
   }
 
   /** Our persistent subnets changed: update `attnets` (the ENR's seq goes up, peers re-fetch it). */
@@ -238,6 +250,10 @@ export class Discovery {
 
 function checkPort(name: string, port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid ${name} port ${port}`);
+}
+
+function isUnspecified(ip: string): boolean {
+  return ip === "0.0.0.0" || (isIPv6(ip) && ipToOctets(ip).every((b) => b === 0));
 }
 
 function ipToOctets(ip: string): Uint8Array {

@@ -2,6 +2,7 @@
 // libp2p identity, so the ENR's peer id is the libp2p peer id), ip/tcp/udp, the `eth2` field (SSZ ENRForkID) and
 // `attnets` (SSZ Bitvector[ATTESTATION_SUBNET_COUNT]).
 // @chainsafe/enr lives in the older libp2p world (interface 2, multiaddr 12): only strings and bytes cross over.
+import { isIPv6 } from "node:net";
 import { ENR, SignableENR, type BaseENR } from "@chainsafe/enr";
 import type { BitArray } from "@chainsafe/ssz";
 import type { BeaconConfig } from "../../config/index.js";
@@ -31,9 +32,16 @@ export function getEnrForkId(config: BeaconConfig, forkDigest: Uint8Array): ENRF
 export function createLocalEnr(config: BeaconConfig, opts: LocalEnrOpts): SignableENR {
   if (opts.privateKeyRaw.length !== 32) throw new Error("ENR private key must be 32 secp256k1 bytes");
   const enr = SignableENR.createV4(opts.privateKeyRaw);
-  if (opts.ip !== undefined) enr.ip = opts.ip;
-  if (opts.tcpPort !== undefined) enr.tcp = opts.tcpPort;
-  if (opts.udpPort !== undefined) enr.udp = opts.udpPort;
+  if (opts.ip !== undefined && isIPv6(opts.ip)) {
+    // an IPv6 address goes in the ip6/tcp6/udp6 fields (ip/tcp/udp are IPv4's)
+    enr.ip6 = opts.ip;
+    if (opts.tcpPort !== undefined) enr.tcp6 = opts.tcpPort;
+    if (opts.udpPort !== undefined) enr.udp6 = opts.udpPort;
+  } else {
+    if (opts.ip !== undefined) enr.ip = opts.ip;
+    if (opts.tcpPort !== undefined) enr.tcp = opts.tcpPort;
+    if (opts.udpPort !== undefined) enr.udp = opts.udpPort;
+  }
   enr.set(ENR_ETH2_KEY, config.types.ENRForkID.serialize(getEnrForkId(config, opts.forkDigest)));
   enr.set(ENR_ATTNETS_KEY, config.types.AttestationSubnets.serialize(opts.attnets ?? config.types.AttestationSubnets.defaultValue()));
   return enr;
