@@ -24,10 +24,10 @@ const NETWORKING = "Networking (libp2p: TCP, noise, mplex or yamux, gossipsub; d
  * line (plus the usage summary above the list, if it belongs there).
  */
 export const BEACON_OPTIONS = {
-  network: str("<name>", "mainnet, pyrmont, medalla, spadina, zinken: a bundled public network (its config, boot nodes and, for zinken, genesis state; networks/ in the repository); minimal: the minimal preset (spec v0.12.3), for local chains", { group: NETWORK }),
+  network: str("<name>", "mainnet, pyrmont, medalla, spadina, zinken (bundled: networks/), or minimal", { group: NETWORK }),
   config: str("<FILE.yaml>", "a config file (flat spec keys, or PRESET_BASE with overrides)", { group: NETWORK }),
   "testnet-dir": str("<DIR>", "a directory holding config.yaml and genesis.ssz (the convention other clients use)", { group: NETWORK }),
-  "genesis-state": str("<FILE>", "the genesis state, SSZ (for a bundled network: its genesis_validators_root must be the published one)", { group: GENESIS }),
+  "genesis-state": str("<FILE>", "the genesis state, SSZ (checked against a bundled network's published root)", { group: GENESIS }),
   "interop-validators": str("<N>", "build the interop genesis (deterministic keys) with N validators instead", { group: GENESIS }),
   "genesis-time": str("<T>", "its genesis time, Unix seconds (default: now, rounded up to the next 10 s)", { group: GENESIS }),
   datadir: str("<DIR>", "where the database lives (created when missing)"),
@@ -40,7 +40,7 @@ export const BEACON_OPTIONS = {
   "log-level": logLevel("info"),
   // all interfaces, as other clients do; `cairn testnet` passes 127.0.0.1
   "p2p-host": str("<A>", "address to listen on (default {default}: all interfaces)", { group: NETWORKING, default: "0.0.0.0" }),
-  "enr.ip": str("<A>", "address to advertise in the ENR (default: --p2p-host unless 0.0.0.0; else learned from peers)", { group: NETWORKING }),
+  "enr.ip": str("<A>", "address to advertise in the ENR (default: --p2p-host, or learned from peers)", { group: NETWORKING }),
   "enr.tcp-port": port("<P>", "TCP port to advertise (default: the p2p port)", { group: NETWORKING }),
   "enr.udp-port": port("<P>", "UDP port to advertise (default: the discovery port)", { group: NETWORKING }),
   "p2p-port": port("<P>", "libp2p TCP port (default {default})", { group: NETWORKING, default: 9000 }),
