@@ -31,6 +31,8 @@ export interface HarnessOptions {
   checkHeadEvery: number;
   chain?: Partial<ChainOptions>;
   onProgress?: (line: string) => void;
+  /** each block once its import has resolved (stored): the kill -9 campaign checks none of them is lost */
+  onImported?: (root: string, slot: number) => void;
 }
 
 export interface HarnessResult {
@@ -128,8 +130,9 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
         pool = pool.filter((a) => !included.has(a));
         const signed = signer.signBlock(pre, block);
         const t = performance.now();
-        await chain.processBlock({ signed, source: "harness", verifySignatures: o.signatures });
+        const imported = await chain.processBlock({ signed, source: "harness", verifySignatures: o.signatures });
         importMs.push(performance.now() - t);
+        o.onImported?.(imported.root, slot);
       }
 
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
