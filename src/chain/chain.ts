@@ -59,6 +59,7 @@ export class BeaconChain {
   private head: string;
   private background: Promise<void> = Promise.resolve();
   private closed = false;
+  private lastGcAt = -Infinity;
 
   private constructor(
     readonly config: BeaconConfig,
@@ -221,10 +222,11 @@ export class BeaconChain {
     this.background = this.background
       .then(() => this.archiver.persistHead(this.head, firstOfEpoch))
       .catch(() => void this.metrics.metaWriteFailures++);
-    if (firstOfEpoch && this.opts.gcEveryEpoch) {
+    if (firstOfEpoch && this.opts.gcEveryEpoch && performance.now() - this.lastGcAt >= this.opts.gcMinIntervalMs) {
       const gcStart = performance.now();
       getFullGc()?.();
-      this.metrics.gcMs.push(performance.now() - gcStart);
+      this.lastGcAt = performance.now();
+      this.metrics.gcMs.push(this.lastGcAt - gcStart);
     }
     this.emitter.emit("block", { slot: signed.message.slot, root });
     if (emitHeadEvents(this, headBefore)) this.metrics.reorgs++;
@@ -236,7 +238,10 @@ export class BeaconChain {
       this.metrics.finalizations++;
       const node = this.forkChoice.getBlock(finalized.root);
       this.emitter.emit("finalized", { epoch: finalized.epoch, root: finalized.root, stateRoot: node?.stateRoot ?? finalized.root });
-      this.background = this.background.then(() => this.archiver.onFinalized(finalized, this.hotBlocks)).catch(() => undefined);
+      if (node) {
+        const block = { ...node };
+        this.background = this.background.then(() => this.archiver.onFinalized(finalized, block, this.hotBlocks)).catch(() => undefined);
+      }
     }
     for (const child of this.pending.takeChildren(root)) void this.processBlock({ signed: child, source: "pending" }).catch(() => undefined);
   }

@@ -15,8 +15,14 @@ export interface ChainOptions {
   /** the most blocks a query (API, gossip) may replay; the chain's own regen replays what it must */
   maxReplayBlocks: number;
   forkChoicePruneThreshold: number;
-  /** run a full GC after the first block of every epoch (see gc.ts) */
+  /** run a full GC after the first block of an epoch (see gc.ts) */
   gcEveryEpoch: boolean;
+  /**
+   * ...but not more often than this: on mainnet an epoch is 6.4 minutes, but a syncing node crosses one every few
+   * hundred ms, and a GC each time (~0.1-0.3 s on the event loop) would halve the sync rate and stall the API.
+   * The harness sets 0 (an epoch's worth of garbage is what its memory figures are about).
+   */
+  gcMinIntervalMs: number;
   /** the wall clock in ms (tests inject one): no block beyond its slot (plus the gossip disparity) is processed */
   now: () => number;
 }
@@ -33,6 +39,7 @@ export function defaultChainOptions(config: BeaconConfig): ChainOptions {
     maxReplayBlocks: config.SLOTS_PER_EPOCH * 4,
     forkChoicePruneThreshold: 0,
     gcEveryEpoch: true,
+    gcMinIntervalMs: 60_000,
     now: Date.now,
   };
 }

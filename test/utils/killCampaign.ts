@@ -67,9 +67,9 @@ export async function runKillCampaign(opts: { kills: number; datadir?: string; l
         const chain = await BeaconChain.fromDb(config, db, new MainThreadBlsVerifier());
         result.reopenMs.push(performance.now() - t);
         const finalizedSlot = chain.query.finalizedSlot;
-        // unfinalized: every block reported imported is still in fork choice
+        // unfinalized: every block reported imported is still stored (in fork choice, unless finality pruned its branch)
         for (const [root, slot] of reported) {
-          if (slot > finalizedSlot && !chain.query.hasBlock(root)) result.lost.push(`${root}@${slot}`);
+          if (slot > finalizedSlot && !chain.query.hasBlock(root) && !(await chain.query.getSignedBlock(root))) result.lost.push(`${root}@${slot}`);
         }
         // finalized: the canonical chain is whole, head to genesis, parent by parent (conflicting forks were pruned)
         const genesisRoot = (await chain.query.getGenesis())?.blockRoot;
