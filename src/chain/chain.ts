@@ -147,13 +147,27 @@ export class BeaconChain {
     });
   }
 
-  /** A new chain from a genesis (or other trusted anchor) state, written to an empty database. */
-  static async fromAnchorState(config: BeaconConfig, db: BeaconDb, bls: BlsVerifier, anchorState: CachedBeaconState, opts: Partial<ChainOptions> = {}): Promise<BeaconChain> {
+  /**
+   * A new chain from a genesis (or other trusted anchor) state, written to an empty database. A checkpoint anchor
+   * comes with its block, stored as the first finalized block (served to peers and the API); history before it is
+   * filled in later by backfill (src/sync/backfill.ts), from the position written here.
+   */
+  static async fromAnchorState(
+    config: BeaconConfig,
+    db: BeaconDb,
+    bls: BlsVerifier,
+    anchorState: CachedBeaconState,
+    opts: Partial<ChainOptions> = {},
+    anchorBlock?: { block: SignedBeaconBlock; genesisBlockRoot: Uint8Array | null },
+  ): Promise<BeaconChain> {
     const state = anchorState.state;
     const header = state.latestBlockHeader.toValue();
     if (bytesEqual(header.stateRoot, new Uint8Array(32))) header.stateRoot = state.hashTreeRoot();
     const rootBytes = config.types.BeaconBlockHeader.hashTreeRoot(header);
     const root = toHex(rootBytes);
+    if (anchorBlock && toHex(config.types.BeaconBlock.hashTreeRoot(anchorBlock.block.message)) !== root) {
+      throw new Error(`the anchor block is not the anchor state's latest block ${root}`);
+    }
     const epoch = computeEpochAtSlot(config, state.slot);
     const checkpoint = { epoch, root };
     const summary: BlockSummary = {
@@ -165,15 +179,22 @@ export class BeaconChain {
       justifiedCheckpoint: checkpoint,
       finalizedCheckpoint: checkpoint,
     };
-    await db
+    const batch = db
       .newBatch()
       .putColdState(state.slot, state.serialize())
       .putBlockSummary(rootBytes, summary)
       .putMeta("anchor", { slot: state.slot, blockRoot: rootBytes, stateRoot: header.stateRoot })
       .putMeta("finalizedCheckpoint", { epoch, root: rootBytes })
       .putMeta("justifiedCheckpoint", { epoch, root: rootBytes })
-      .putMeta("headRoot", rootBytes)
-      .commit();
+      .putMeta("headRoot", rootBytes);
+    if (anchorBlock) {
+      const { block, genesisBlockRoot } = anchorBlock;
+      const complete = block.message.slot === 0 || (genesisBlockRoot !== null && bytesEqual(block.message.parentRoot, genesisBlockRoot));
+      batch
+        .putFinalizedBlock({ slot: block.message.slot, root: rootBytes, block })
+        .putMeta("backfill", { slot: block.message.slot, parentRoot: block.message.parentRoot, genesisBlockRoot, complete });
+    }
+    await batch.commit();
     // the chain's states share one shuffling cache: rebuild the anchor's epoch context on it
     const shufflingCache = new ShufflingCache();
     anchorState.epochCtx = EpochContext.createFromState(config, state, anchorState.epochCtx.pubkeyCache, shufflingCache);

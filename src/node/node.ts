@@ -4,6 +4,7 @@
 // and libp2p is loaded only when networking is on.
 import { join } from "node:path";
 import { createBeaconApiServer } from "../api/server/index.js";
+import { loadCheckpoint, type CheckpointContext, type CheckpointSource } from "./checkpointSync.js";
 import { OpPools } from "../chain/opPools/index.js";
 import type { PrivateKey } from "@libp2p/interface";
 import type { Network } from "../network/network.js";
@@ -24,6 +25,8 @@ export interface BeaconNodeOptions {
   datadir: string;
   /** The genesis (anchor) state, used only when the database is empty; otherwise it must match the database. */
   genesisState?: Uint8Array | CachedBeaconState;
+  /** Start an empty database from a finalized checkpoint instead (see checkpointSync.ts); ignored when it holds a chain. */
+  checkpoint?: CheckpointSource & Pick<CheckpointContext, "network" | "maxBytes" | "timeoutMs">;
   rest?: { address: string; port: number } | null;
   metrics?: { address: string; port: number } | null;
   logger?: Logger;
@@ -118,6 +121,11 @@ export class BeaconNode {
           blocksReplayed: chain.query.stats().regen.blocksReplayed,
           ms: Math.round(performance.now() - t),
         });
+        if (opts.checkpoint) logger.info("the datadir holds a chain: checkpoint sync options ignored", { anchorSlot: chain.anchorSummary.slot });
+      } else if (opts.checkpoint) {
+        const anchor = await loadCheckpoint(opts.checkpoint, { ...opts.checkpoint, config, genesis, now: opts.now, logger: logger.child("checkpoint") });
+        chain = await BeaconChain.fromAnchorState(config, db, bls, anchor.state, chainOpts, { block: anchor.block, genesisBlockRoot: anchor.genesisBlockRoot });
+        logger.info("started from a checkpoint", { epoch: anchor.epoch, root: anchor.root, slot: anchor.state.state.slot, validators: anchor.state.state.validators.length });
       } else {
         if (!genesis) throw new Error(`the database in ${opts.datadir} is empty: give a genesis state (--genesis-state FILE.ssz)`);
         chain = await BeaconChain.fromAnchorState(config, db, bls, genesis, chainOpts);
