@@ -127,7 +127,7 @@ export class BeaconNode {
         chain = await BeaconChain.fromAnchorState(config, db, bls, anchor.state, chainOpts, { block: anchor.block, genesisBlockRoot: anchor.genesisBlockRoot });
         logger.info("started from a checkpoint", { epoch: anchor.epoch, root: anchor.root, slot: anchor.state.state.slot, validators: anchor.state.state.validators.length });
       } else {
-        if (!genesis) throw new Error(`the database in ${opts.datadir} is empty: give a genesis state (--genesis-state FILE.ssz)`);
+        if (!genesis) throw new Error(`the database in ${opts.datadir} is empty: give a genesis state (--genesis-state FILE.ssz) or a checkpoint (--checkpoint-sync-url URL)`);
         chain = await BeaconChain.fromAnchorState(config, db, bls, genesis, chainOpts);
         logger.info("started from the genesis state", {
           genesisTime: genesis.state.genesisTime,

@@ -4,6 +4,8 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runHarness } from "../../src/chain/harness/harness.js";
+import { BEACON_OPTIONS, parseCheckpointArgs } from "../../src/cli/commands/beacon.js";
+import { optionsHelp } from "../../src/cli/options.js";
 import { getNamedConfig } from "../../src/config/index.js";
 import { loadCheckpoint, CheckpointSyncError } from "../../src/node/checkpointSync.js";
 import { BeaconNode } from "../../src/node/node.js";
@@ -197,4 +199,18 @@ describe("checkpoint sync from a node's REST API", () => {
       json.close();
     }
   });
+});
+
+test("cairn beacon's checkpoint flags: one source kind, state and block together, http(s) URLs, --force only with a checkpoint", () => {
+  const base = { "checkpoint-sync-url": [] as string[], force: false };
+  assert.equal(parseCheckpointArgs(base), undefined);
+  assert.deepEqual(parseCheckpointArgs({ ...base, "checkpoint-sync-url": ["http://a:5052", "https://b"] }), { urls: ["http://a:5052", "https://b"], force: false });
+  assert.deepEqual(parseCheckpointArgs({ ...base, "checkpoint-state": "s", "checkpoint-block": "b", force: true }), { stateFile: "s", blockFile: "b", force: true });
+  assert.throws(() => parseCheckpointArgs({ ...base, "checkpoint-sync-url": ["http://a"], "checkpoint-state": "s", "checkpoint-block": "b" }), /not both/);
+  assert.throws(() => parseCheckpointArgs({ ...base, "checkpoint-state": "s" }), /go together/);
+  assert.throws(() => parseCheckpointArgs({ ...base, "checkpoint-sync-url": ["ftp://a"] }), /not an http\(s\) URL/);
+  assert.throws(() => parseCheckpointArgs({ ...base, "checkpoint-sync-url": ["a b"] }), /is not a URL/);
+  assert.throws(() => parseCheckpointArgs({ ...base, force: true }), /--force applies to checkpoint sync/);
+  assert.throws(() => parseCheckpointArgs({ ...base, "checkpoint-sync-url": ["http://a"], "interop-validators": "64" }), /not both/);
+  for (const f of ["--checkpoint-sync-url", "--checkpoint-state", "--checkpoint-block", "--force"]) assert.match(optionsHelp(BEACON_OPTIONS), new RegExp(`${f} `));
 });

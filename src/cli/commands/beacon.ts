@@ -60,7 +60,8 @@ export const BEACON_OPTIONS = {
 
 const help = `Usage: cairn beacon --datadir <DIR> (--network <NAME> | --config <FILE.yaml> | --testnet-dir <DIR>)
                     [--genesis-state <FILE.ssz>] [--interop-validators <N> --genesis-time <T>]
-                    [--checkpoint-sync-url <URL>[,<URL>] | --checkpoint-state <FILE> --checkpoint-block <FILE>] [--force]
+                    [--checkpoint-sync-url <URL>[,<URL>] | --checkpoint-state <FILE> --checkpoint-block <FILE>]
+                    [--force]
                     [--rest.address <A>] [--rest.port <P>] [--no-rest]
                     [--metrics] [--metrics.address <A>] [--metrics.port <P>] [--log-level <L>]
                     [--p2p-host <A>] [--p2p-port <P>] [--discovery-port <P> | --no-discovery]
