@@ -111,7 +111,7 @@ function decodeState(config: BeaconConfig, bytes: Uint8Array, source: string): D
   try {
     view = config.types.BeaconState.deserializeToViewDU(bytes);
   } catch (e) {
-    throw new CheckpointSyncError(`the state from ${source} is not a BeaconState of the ${config.CONFIG_NAME} preset: ${(e as Error).message}`);
+    throw new CheckpointSyncError(`the state from ${source} is not a BeaconState for the ${config.CONFIG_NAME} config: ${(e as Error).message}`);
   }
   const header = view.latestBlockHeader.toValue();
   if (bytesEqual(header.stateRoot, new Uint8Array(32))) header.stateRoot = view.hashTreeRoot();

@@ -3,8 +3,9 @@
 // transition: each block's root is what the next block's parent_root names, so one hash chain from the anchor down
 // proves every block. Batches are stored as finalized (cold) blocks with the position, so a restart resumes.
 //
-// A request always reaches up to the oldest stored block (growing over empty ranges, up to MAX_REQUEST_BLOCKS), so
-// whatever a peer serves must link to it: blocks that do not are that peer's fault, never an earlier peer's.
+// A request reaches up to the oldest stored block (growing over empty ranges, up to MAX_REQUEST_BLOCKS), so whatever
+// a peer serves must link to it: blocks that do not are that peer's fault. Only past 1024 empty slots does the window
+// slide down; an unlinked answer there may be an earlier peer's false "empty", so nobody is blamed and it starts over.
 import type { BeaconConfig } from "../config/index.js";
 import type { BeaconDb } from "../db/index.js";
 import type { BackfillPosition } from "../db/schema.js";
@@ -47,6 +48,8 @@ export class BackfillSync {
   private startedAt = 0;
   private nextPeer = 0;
   private loggedAt = 0;
+  /** peers that served linked blocks: their "nothing below" is believed */
+  private readonly servedHistory = new Set<string>();
   private readonly logger: Logger;
   private readonly batchSlots: number;
 
@@ -93,15 +96,23 @@ export class BackfillSync {
     if (!this.position || this.position.complete) return;
     this.startedAt = Date.now();
     this.logger.info("backfilling history to genesis", { from: this.position.slot });
+    // the request window [end - span, end): it ends at the oldest stored block unless more than MAX_REQUEST_BLOCKS
+    // empty slots lie below it, then it slides down (in memory: the stored position moves only with blocks)
+    let end = this.position.slot;
     let span = this.batchSlots;
     const failed = new Set<string>();
+    const answeredEmpty = new Set<string>();
+    const restartWindow = () => {
+      end = this.position!.slot;
+      span = this.batchSlots;
+    };
     while (!this.stopped && !this.position.complete) {
       const pos = this.position;
-      const end = pos.slot; // exclusive: the oldest stored block
       const start = Math.max(0, end - span);
       const peer = this.pickPeer(failed);
       if (peer === null) {
         failed.clear();
+        restartWindow();
         await this.sleep(this.o.idleMs ?? 1000);
         continue;
       }
@@ -114,41 +125,46 @@ export class BackfillSync {
         continue;
       }
       if (this.stopped) break;
+      const direct = end === pos.slot; // the window reaches the oldest stored block: what it holds must link to it
       const linked = linkBackwards(this.o.config, blocks, start, end, pos.parentRoot);
       if ("error" in linked) {
         failed.add(peer);
-        this.logger.warn("peer served unlinked history", { peer, startSlot: start, error: linked.error });
-        this.o.peers.reportPeer(peer, "lowTolerance", `backfill: ${linked.error}`);
+        if (direct) {
+          this.logger.warn("peer served unlinked history", { peer, startSlot: start, error: linked.error });
+          this.o.peers.reportPeer(peer, "lowTolerance", `backfill: ${linked.error}`);
+        } else {
+          // the window slid over ranges some peer said were empty: that answer may have been the wrong one
+          for (const p of answeredEmpty) failed.add(p);
+          restartWindow();
+        }
         continue;
       }
       if (linked.blocks.length === 0) {
+        answeredEmpty.add(peer);
         if (start > 0) {
-          // nothing between: an empty range, or a peer without it; the next request reaches further down to the same block
-          span = Math.min(span + this.batchSlots, MAX_REQUEST_BLOCKS);
-          if (span === MAX_REQUEST_BLOCKS && end - start === MAX_REQUEST_BLOCKS) await this.skipEmpty(start);
+          // an empty range, or a peer without it: reach further down, to the same block
+          if (span < MAX_REQUEST_BLOCKS) span = Math.min(span + this.batchSlots, MAX_REQUEST_BLOCKS);
+          else end = start;
           continue;
         }
-        // nothing at all down to slot 0: a peer without the history, unless the missing parent is genesis itself
-        if (pos.genesisBlockRoot !== null) {
+        // nothing down to slot 0: a peer without the history, unless the missing parent is the genesis block (taken
+        // so only when the genesis root is unknown, and from a peer that has served history)
+        if (!direct || pos.genesisBlockRoot !== null || !this.servedHistory.has(peer)) {
           failed.add(peer);
+          restartWindow();
           continue;
         }
       }
-      await this.store(linked.blocks, start);
-      span = this.batchSlots;
+      await this.store(linked.blocks, start === 0 && direct);
+      this.servedHistory.add(peer);
+      restartWindow();
       failed.clear();
+      answeredEmpty.clear();
     }
   }
 
-  /** 1024 empty slots below the oldest block: move the position's slot down (the parent it waits for is unchanged). */
-  private async skipEmpty(start: number): Promise<void> {
-    const pos = { ...this.position!, slot: start };
-    await this.o.db.putMeta("backfill", pos);
-    this.position = pos;
-  }
-
   /** Stores linked blocks (oldest last) with the new position, in one batch. */
-  private async store(blocks: SignedBeaconBlock[], start: number): Promise<void> {
+  private async store(blocks: SignedBeaconBlock[], reachedSlotZero: boolean): Promise<void> {
     const c = this.o.config;
     const pos = this.position!;
     const oldest = blocks.length > 0 ? blocks[blocks.length - 1] : null;
@@ -156,7 +172,7 @@ export class BackfillSync {
     const slot = oldest ? oldest.message.slot : pos.slot;
     // genesis: its root is what the next parent is, or the genesis block itself was served (slot 0)
     let complete = oldest?.message.slot === 0 || (pos.genesisBlockRoot !== null && bytesEqual(parentRoot, pos.genesisBlockRoot));
-    if (!complete && start === 0 && pos.genesisBlockRoot === null) {
+    if (!complete && reachedSlotZero && pos.genesisBlockRoot === null) {
       // the peers do not serve the genesis block and its root is unknown here: the remaining parent is taken as genesis
       this.logger.warn("backfill: the genesis block root is unknown (no genesis state); the parent of the oldest block is taken as genesis", {
         slot,

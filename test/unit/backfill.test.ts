@@ -12,6 +12,7 @@ import { BackfillSync } from "../../src/sync/backfill.js";
 import type { PeerAction, SyncPeers } from "../../src/sync/rangeSync.js";
 import type { SignedBeaconBlock, Status } from "../../src/types/index.js";
 import { toHex } from "../../src/util/bytes.js";
+import { createLogger } from "../../src/util/logger.js";
 import { fileTempDir } from "../utils/tempDir.js";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { OpPools } from "../../src/chain/opPools/index.js";
@@ -46,11 +47,11 @@ after(async () => {
 });
 
 /** A checkpoint-synced chain (from the source's finalized checkpoint) in a fresh database. */
-async function checkpointChain(): Promise<{ db: BeaconDb; path: string; chain: BeaconChain; close(): Promise<void> }> {
+async function checkpointChain(opts: { genesisUnknown?: boolean } = {}): Promise<{ db: BeaconDb; path: string; chain: BeaconChain; close(): Promise<void> }> {
   const anchor = await loadCheckpoint(files, { config, now: () => (config.MIN_GENESIS_TIME + SLOTS * config.SECONDS_PER_SLOT) * 1000 });
   const path = join(dir, `b${dbCount++}`);
   const db = await BeaconDb.open(path, { config });
-  const chain = await BeaconChain.fromAnchorState(config, db, new MainThreadBlsVerifier(), anchor.state, {}, { block: anchor.block, genesisBlockRoot: anchor.genesisBlockRoot });
+  const chain = await BeaconChain.fromAnchorState(config, db, new MainThreadBlsVerifier(), anchor.state, {}, { block: anchor.block, genesisBlockRoot: opts.genesisUnknown ? null : anchor.genesisBlockRoot });
   return { db, path, chain, close: async () => (await chain.close(), await db.close()) };
 }
 
@@ -146,6 +147,31 @@ test("a peer serving unlinked blocks is reported and its batch refused; the hist
     assert.ok(peers.reports.length > 0, "the bad peer was reported");
     assert.ok(peers.reports.every((r) => r.peer === "bad" && r.action === "lowTolerance"), JSON.stringify(peers.reports));
     assert.match(peers.reports[0].reason, /backfill: block at slot \d+ has root 0x[0-9a-f]+, the chain needs/);
+    await assertHistoryComplete(b.db);
+  } finally {
+    await b.close();
+  }
+});
+
+test("peers without the history (empty answers) are passed over without blame; with the genesis root unknown, slot 0 ends it", async () => {
+  const b = await checkpointChain({ genesisUnknown: true });
+  try {
+    const peers = new FakePeers(["empty", "good"]);
+    const lines: string[] = [];
+    const sync = new BackfillSync({
+      config,
+      db: b.db,
+      peers,
+      fetcher: { beaconBlocksByRange: async (peer, req) => (peer === "empty" ? [] : canonicalRange(req.startSlot, req.count)) },
+      batchSlots: 8,
+      idleMs: 10,
+      logger: createLogger({ level: "info", write: (l) => void lines.push(l) }),
+    });
+    sync.start();
+    await sync.done();
+    assert.deepEqual(peers.reports, []);
+    assert.equal(sync.complete, true);
+    assert.ok(lines.some((l) => l.includes("the genesis block root is unknown")));
     await assertHistoryComplete(b.db);
   } finally {
     await b.close();

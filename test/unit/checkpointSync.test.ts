@@ -180,7 +180,7 @@ describe("checkpoint sync from a node's REST API", () => {
       loadCheckpoint(files, { config, now: () => nowMs, network: { name: "pyrmont", genesisValidatorsRoot: `0x${"ab".repeat(32)}` } }),
       /not of pyrmont: its genesis_validators_root/,
     );
-    await assert.rejects(loadCheckpoint(files, { config: getNamedConfig("mainnet"), now: () => nowMs }), /not a BeaconState of the mainnet preset/);
+    await assert.rejects(loadCheckpoint(files, { config: getNamedConfig("mainnet"), now: () => nowMs }), /not a BeaconState for the mainnet config/);
   });
 
   test("oversized and non-SSZ responses are refused", async () => {
