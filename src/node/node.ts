@@ -2,6 +2,7 @@
 // REST API and metrics, started in that order, then the network dials out and the wall clock ticks fork choice every
 // slot; closed in reverse. `cairn beacon` builds one (`cairn dev` without networking); nothing starts on import,
 // and libp2p is loaded only when networking is on.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createBeaconApiServer } from "../api/server/index.js";
 import { loadCheckpoint, type CheckpointContext, type CheckpointSource } from "./checkpointSync.js";
@@ -102,9 +103,13 @@ export class BeaconNode {
     } else {
       genesis = opts.genesisState;
     }
-    const db = await BeaconDb.open(join(opts.datadir, "chain"), {
+    const dbPath = join(opts.datadir, "chain");
+    const loadAnchor = () => loadCheckpoint(opts.checkpoint!, { ...opts.checkpoint, config, genesis, now: opts.now, logger: logger.child("checkpoint") });
+    // into a new datadir the checkpoint is fetched first, so that a refused one leaves nothing behind
+    let anchor = opts.checkpoint && !existsSync(dbPath) ? await loadAnchor() : null;
+    const db = await BeaconDb.open(dbPath, {
       config,
-      genesisValidatorsRoot: genesis ? genesis.state.genesisValidatorsRoot : undefined,
+      genesisValidatorsRoot: (genesis ?? anchor?.state)?.state.genesisValidatorsRoot,
     });
     let bls: (BlsVerifier & { close?(): Promise<void> }) | undefined;
     try {
@@ -123,7 +128,7 @@ export class BeaconNode {
         });
         if (opts.checkpoint) logger.info("the datadir holds a chain: checkpoint sync options ignored", { anchorSlot: chain.anchorSummary.slot });
       } else if (opts.checkpoint) {
-        const anchor = await loadCheckpoint(opts.checkpoint, { ...opts.checkpoint, config, genesis, now: opts.now, logger: logger.child("checkpoint") });
+        anchor ??= await loadAnchor();
         chain = await BeaconChain.fromAnchorState(config, db, bls, anchor.state, chainOpts, { block: anchor.block, genesisBlockRoot: anchor.genesisBlockRoot });
         logger.info("started from a checkpoint", { epoch: anchor.epoch, root: anchor.root, slot: anchor.state.state.slot, validators: anchor.state.state.validators.length });
       } else {
