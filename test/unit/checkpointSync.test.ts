@@ -88,6 +88,11 @@ describe("checkpoint sync from a node's REST API", () => {
       const stateB = await getSsz(`${urlB}/eth/v1/debug/beacon/states/finalized`);
       assert.equal(stateB.type, "application/octet-stream");
       assert.deepEqual(stateB.bytes, (await getSsz(`${urlA}/eth/v1/debug/beacon/states/finalized`)).bytes);
+      // Lodestar asks for the head state's finality checkpoints (A's: B's head is still its anchor state, which
+      // records an older finalized checkpoint), then the state at the checkpoint epoch's first slot
+      const cp = (await (await fetch(`${urlA}/eth/v1/beacon/states/head/finality_checkpoints`)).json()) as { data: { finalized: { epoch: string; root: string } } };
+      assert.deepEqual(cp.data.finalized, { epoch: String(finalized.epoch), root: finalized.root });
+      assert.deepEqual((await getSsz(`${urlB}/eth/v2/debug/beacon/states/${finalized.epoch * config.SLOTS_PER_EPOCH}`)).bytes, stateB.bytes);
       // the backfill position starts at the anchor block, the genesis block root known from block_roots
       const pos = (await nodeB.db.getMeta("backfill"))!;
       assert.equal(pos.slot, anchorSlot);
