@@ -32,7 +32,7 @@ export interface BackfillOptions {
 }
 
 export interface BackfillProgress {
-  /** the oldest slot with history stored */
+  /** the oldest slot with history stored (0 once it reaches genesis, or on a chain from genesis) */
   slot: number;
   blocks: number;
   blocksPerSecond: number;
@@ -84,7 +84,7 @@ export class BackfillSync {
   progress(): BackfillProgress {
     const seconds = (Date.now() - this.startedAt) / 1000;
     return {
-      slot: this.position?.slot ?? 0,
+      slot: this.position && !this.position.complete ? this.position.slot : 0,
       blocks: this.blocksStored,
       blocksPerSecond: seconds > 0 ? Math.round((this.blocksStored / seconds) * 10) / 10 : 0,
       complete: this.position?.complete ?? false,
