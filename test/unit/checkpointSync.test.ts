@@ -75,6 +75,8 @@ describe("checkpoint sync from a node's REST API", () => {
       assert.deepEqual(nodeB.chain.query.getFinalizedCheckpoint(), finalized);
       assert.ok(out.some((l) => l.includes("downloaded the finalized state") && / bytes=\d+/.test(l)), "the download size is logged");
       const urlB = `http://127.0.0.1:${nodeB.restPort}`;
+      // validator clients read the genesis facts: the same as A's
+      assert.deepEqual(await (await fetch(`${urlB}/eth/v1/beacon/genesis`)).json(), await (await fetch(`${urlA}/eth/v1/beacon/genesis`)).json());
       // the anchor block, by root, as JSON and SSZ
       assert.equal((await fetch(`${urlB}/eth/v1/beacon/blocks/${finalized.root}`)).status, 200);
       const block = await getSsz(`${urlB}/eth/v2/beacon/blocks/${finalized.root}`);
