@@ -24,7 +24,7 @@ import { verifyBlockStateTransition } from "./blocks/stateTransition.js";
 import { validateGossipBlock, type SeenProposers } from "./blocks/gossip.js";
 import type { BlockInput, GossipVerifiedBlock, ImportResult } from "./blocks/types.js";
 import { emitHeadEvents, getDependentRoot, type ChainEvents } from "./events.js";
-import { loadHotState, readStoredChain, writeAnchor } from "./init.js";
+import { loadHotState, readStoredChain, writeAnchor, type AnchorBlock } from "./init.js";
 import { JustifiedBalances } from "./justifiedBalances.js";
 import { getFullGc } from "./gc.js";
 import { JobQueue, QueueFullError } from "./jobQueue.js";
@@ -103,9 +103,20 @@ export class BeaconChain {
     });
   }
 
-  /** A new chain from a genesis (or other trusted anchor) state, written to an empty database. */
-  static async fromAnchorState(config: BeaconConfig, db: BeaconDb, bls: BlsVerifier, anchorState: CachedBeaconState, opts: Partial<ChainOptions> = {}): Promise<BeaconChain> {
-    const { summary, state, shufflingCache } = await writeAnchor(config, db, anchorState);
+  /**
+   * A new chain from a genesis (or other trusted anchor) state, written to an empty database. A checkpoint anchor
+   * comes with its block, stored as the first finalized block (served to peers and the API); history before it is
+   * filled in later by backfill (src/sync/backfill.ts), from the position written here.
+   */
+  static async fromAnchorState(
+    config: BeaconConfig,
+    db: BeaconDb,
+    bls: BlsVerifier,
+    anchorState: CachedBeaconState,
+    opts: Partial<ChainOptions> = {},
+    anchorBlock?: AnchorBlock,
+  ): Promise<BeaconChain> {
+    const { summary, state, shufflingCache } = await writeAnchor(config, db, anchorState, anchorBlock);
     const o = { ...defaultChainOptions(config), ...opts };
     return new BeaconChain(config, db, bls, o, { summary, state }, state.epochCtx.pubkeyCache, shufflingCache, { blocksReplayed: 0 });
   }

@@ -4,19 +4,33 @@ import type { BeaconDb } from "../db/index.js";
 import type { BlockSummary } from "../fork-choice/index.js";
 import { createCachedBeaconState, EpochContext, PubkeyCache, ShufflingCache, type CachedBeaconState } from "../state-transition/index.js";
 import { computeEpochAtSlot } from "../state-transition/util/epoch.js";
+import type { SignedBeaconBlock } from "../types/index.js";
 import { bytesEqual, fromHex, toHex } from "../util/bytes.js";
 
-/** Writes the anchor (genesis or a trusted finalized state) to an empty database; its block is the state's latest header. */
+/** A checkpoint anchor's block, and the genesis block root when known (backfill stops there). */
+export interface AnchorBlock {
+  block: SignedBeaconBlock;
+  genesisBlockRoot: Uint8Array | null;
+}
+
+/**
+ * Writes the anchor (genesis or a trusted finalized state) to an empty database; its block is the state's latest
+ * header. A checkpoint anchor's block is stored as the first finalized block, with the backfill position.
+ */
 export async function writeAnchor(
   config: BeaconConfig,
   db: BeaconDb,
   anchorState: CachedBeaconState,
+  anchorBlock?: AnchorBlock,
 ): Promise<{ summary: BlockSummary; state: CachedBeaconState; shufflingCache: ShufflingCache }> {
   const state = anchorState.state;
   const header = state.latestBlockHeader.toValue();
   if (bytesEqual(header.stateRoot, new Uint8Array(32))) header.stateRoot = state.hashTreeRoot();
   const rootBytes = config.types.BeaconBlockHeader.hashTreeRoot(header);
   const root = toHex(rootBytes);
+  if (anchorBlock && toHex(config.types.BeaconBlock.hashTreeRoot(anchorBlock.block.message)) !== root) {
+    throw new Error(`the anchor block is not the anchor state's latest block ${root}`);
+  }
   const epoch = computeEpochAtSlot(config, state.slot);
   const checkpoint = { epoch, root };
   const summary: BlockSummary = {
@@ -28,15 +42,22 @@ export async function writeAnchor(
     justifiedCheckpoint: checkpoint,
     finalizedCheckpoint: checkpoint,
   };
-  await db
+  const batch = db
     .newBatch()
     .putColdState(state.slot, state.serialize())
     .putBlockSummary(rootBytes, summary)
     .putMeta("anchor", { slot: state.slot, blockRoot: rootBytes, stateRoot: header.stateRoot })
     .putMeta("finalizedCheckpoint", { epoch, root: rootBytes })
     .putMeta("justifiedCheckpoint", { epoch, root: rootBytes })
-    .putMeta("headRoot", rootBytes)
-    .commit();
+    .putMeta("headRoot", rootBytes);
+  if (anchorBlock) {
+    const { block, genesisBlockRoot } = anchorBlock;
+    const complete = block.message.slot === 0 || (genesisBlockRoot !== null && bytesEqual(block.message.parentRoot, genesisBlockRoot));
+    batch
+      .putFinalizedBlock({ slot: block.message.slot, root: rootBytes, block })
+      .putMeta("backfill", { slot: block.message.slot, parentRoot: block.message.parentRoot, genesisBlockRoot, complete });
+  }
+  await batch.commit();
   // the chain's states share one shuffling cache: rebuild the anchor's epoch context on it
   const shufflingCache = new ShufflingCache();
   anchorState.epochCtx = EpochContext.createFromState(config, state, anchorState.epochCtx.pubkeyCache, shufflingCache);

@@ -70,7 +70,7 @@ export interface StoredHotState extends StoredState {
 /** Every meta value the node reads at start-up; null when never written. */
 export type ChainMeta = { [K in MetaKey]: MetaValues[K] | null };
 
-const META_KEYS: MetaKey[] = ["genesisTime", "genesisValidatorsRoot", "finalizedCheckpoint", "justifiedCheckpoint", "headRoot", "anchor"];
+const META_KEYS: MetaKey[] = ["genesisTime", "genesisValidatorsRoot", "finalizedCheckpoint", "justifiedCheckpoint", "headRoot", "anchor", "backfill"];
 
 /** Offset of the message in SignedBeaconBlock SSZ (4-byte offset ‖ 96-byte signature); its slot is the first 8 bytes. */
 const SIGNED_BLOCK_MESSAGE_OFFSET = 4 + 96;

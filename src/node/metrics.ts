@@ -163,6 +163,7 @@ export function registerNetworkMetrics(
     peerManager: { peerCount: number };
     syncStatus(): { syncDistance: number; isSyncing: boolean };
     rangeSync: { blocksImported: number };
+    backfill: { progress(): { slot: number; blocks: number } };
     gossip: { getCounters(): Record<string, { accept: number; ignore: number; reject: number }> };
   },
 ): void {
@@ -171,6 +172,8 @@ export function registerNetworkMetrics(
   new Gauge({ name: "cairn_sync_distance_slots", help: "Slots between the clock and the head", registers, collect() { this.set(network.syncStatus().syncDistance); } });
   new Gauge({ name: "cairn_sync_syncing", help: "1 while range sync is catching up", registers, collect() { this.set(network.syncStatus().isSyncing ? 1 : 0); } });
   new Gauge({ name: "cairn_sync_blocks_imported", help: "Blocks imported by range sync since start", registers, collect() { this.set(network.rangeSync.blocksImported); } });
+  new Gauge({ name: "cairn_backfill_slot", help: "Oldest slot the history reaches (0: back to genesis)", registers, collect() { this.set(network.backfill.progress().slot); } });
+  new Gauge({ name: "cairn_backfill_blocks", help: "Blocks backfilled since start", registers, collect() { this.set(network.backfill.progress().blocks); } });
   new Gauge({
     name: "cairn_gossip_messages",
     help: "Gossip messages validated since start, by topic and result",

@@ -2,8 +2,10 @@
 // REST API and metrics, started in that order, then the network dials out and the wall clock ticks fork choice every
 // slot; closed in reverse. `cairn beacon` builds one (`cairn dev` without networking); nothing starts on import,
 // and libp2p is loaded only when networking is on.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createBeaconApiServer } from "../api/server/index.js";
+import { loadCheckpoint, type CheckpointContext, type CheckpointSource } from "./checkpointSync.js";
 import { OpPools } from "../chain/opPools/index.js";
 import type { PrivateKey } from "@libp2p/interface";
 import type { Network } from "../network/network.js";
@@ -24,6 +26,8 @@ export interface BeaconNodeOptions {
   datadir: string;
   /** The genesis (anchor) state, used only when the database is empty; otherwise it must match the database. */
   genesisState?: Uint8Array | CachedBeaconState;
+  /** Start an empty database from a finalized checkpoint instead (see checkpointSync.ts); ignored when it holds a chain. */
+  checkpoint?: CheckpointSource & Pick<CheckpointContext, "network" | "maxBytes" | "timeoutMs">;
   rest?: { address: string; port: number } | null;
   metrics?: { address: string; port: number } | null;
   logger?: Logger;
@@ -99,9 +103,13 @@ export class BeaconNode {
     } else {
       genesis = opts.genesisState;
     }
-    const db = await BeaconDb.open(join(opts.datadir, "chain"), {
+    const dbPath = join(opts.datadir, "chain");
+    const loadAnchor = () => loadCheckpoint(opts.checkpoint!, { ...opts.checkpoint, config, genesis, now: opts.now, logger: logger.child("checkpoint") });
+    // into a new datadir the checkpoint is fetched first, so that a refused one leaves nothing behind
+    let anchor = opts.checkpoint && !existsSync(dbPath) ? await loadAnchor() : null;
+    const db = await BeaconDb.open(dbPath, {
       config,
-      genesisValidatorsRoot: genesis ? genesis.state.genesisValidatorsRoot : undefined,
+      genesisValidatorsRoot: (genesis ?? anchor?.state)?.state.genesisValidatorsRoot,
     });
     let bls: (BlsVerifier & { close?(): Promise<void> }) | undefined;
     try {
@@ -118,8 +126,13 @@ export class BeaconNode {
           blocksReplayed: chain.query.stats().regen.blocksReplayed,
           ms: Math.round(performance.now() - t),
         });
+        if (opts.checkpoint) logger.info("the datadir holds a chain: checkpoint sync options ignored", { anchorSlot: chain.anchorSummary.slot });
+      } else if (opts.checkpoint) {
+        anchor ??= await loadAnchor();
+        chain = await BeaconChain.fromAnchorState(config, db, bls, anchor.state, chainOpts, { block: anchor.block, genesisBlockRoot: anchor.genesisBlockRoot });
+        logger.info("started from a checkpoint", { epoch: anchor.epoch, root: anchor.root, slot: anchor.state.state.slot, validators: anchor.state.state.validators.length });
       } else {
-        if (!genesis) throw new Error(`the database in ${opts.datadir} is empty: give a genesis state (--genesis-state FILE.ssz)`);
+        if (!genesis) throw new Error(`the database in ${opts.datadir} is empty: give a genesis state (--genesis-state FILE.ssz) or a checkpoint (--checkpoint-sync-url URL)`);
         chain = await BeaconChain.fromAnchorState(config, db, bls, genesis, chainOpts);
         logger.info("started from the genesis state", {
           genesisTime: genesis.state.genesisTime,
