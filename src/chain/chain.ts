@@ -7,11 +7,10 @@
 import { EventEmitter } from "node:events";
 import type { BeaconConfig } from "../config/index.js";
 import type { BeaconDb } from "../db/index.js";
-import { ForkChoice, type BlockSummary, type CheckpointHex } from "../fork-choice/index.js";
+import { ForkChoice, toForkChoiceAttestation, type BlockSummary, type CheckpointHex } from "../fork-choice/index.js";
 import { MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS } from "../params/index.js";
 import type { CachedBeaconState, PubkeyCache, ShufflingCache } from "../state-transition/index.js";
 import { getIndexedAttestation } from "../state-transition/util/attestation.js";
-import { toHex } from "../util/bytes.js";
 import type { Attestation, SignedBeaconBlock } from "../types/index.js";
 import { yieldToEventLoop } from "../util/eventLoop.js";
 import { Archiver } from "./archiver.js";
@@ -26,7 +25,7 @@ import type { BlockInput, GossipVerifiedBlock, ImportResult } from "./blocks/typ
 import { emitHeadEvents, getDependentRoot, type ChainEvents } from "./events.js";
 import { loadHotState, readStoredChain, writeAnchor, type AnchorBlock } from "./init.js";
 import { JustifiedBalances } from "./justifiedBalances.js";
-import { getFullGc } from "./gc.js";
+import { FullGcScheduler } from "./gc.js";
 import { JobQueue, QueueFullError } from "./jobQueue.js";
 import { PendingBlocks } from "./pendingBlocks.js";
 import { ChainQuery } from "./query.js";
@@ -52,6 +51,7 @@ export class BeaconChain {
   readonly invalidBlocks = new LruCache<true>(1024);
   readonly metrics: ChainMetrics = { blocksImported: 0, importMs: [], reorgs: 0, finalizations: 0, gcMs: [], metaWriteFailures: 0 };
   private readonly queue: JobQueue;
+  private readonly gc: FullGcScheduler;
   private readonly archiver: Archiver;
   private readonly justifiedBalances = new JustifiedBalances();
   /** unfinalized blocks known to this chain: root -> slot and parent, for archiving at finality */
@@ -59,7 +59,6 @@ export class BeaconChain {
   private head: string;
   private background: Promise<void> = Promise.resolve();
   private closed = false;
-  private lastGcAt = -Infinity;
 
   private constructor(
     readonly config: BeaconConfig,
@@ -76,6 +75,7 @@ export class BeaconChain {
     this.checkpointStates = new CheckpointStateCache(opts.checkpointStateCacheSize);
     this.pending = new PendingBlocks(opts.maxPendingBlocks);
     this.queue = new JobQueue(opts.importQueueLength);
+    this.gc = new FullGcScheduler(opts.gcMinIntervalMs);
     this.blockStates.set(anchor.summary.root, anchor.state);
     const regen = new StateRegenerator(
       config,
@@ -158,7 +158,7 @@ export class BeaconChain {
   }
 
   /** The latest slot a block may have now: the wall clock's slot, with MAXIMUM_GOSSIP_CLOCK_DISPARITY. */
-  latestAcceptableSlot(): number {
+  latestSlot(): number {
     const genesisMs = this.anchor.state.state.genesisTime * 1000;
     return Math.floor((this.opts.now() + MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS - genesisMs) / (this.config.SECONDS_PER_SLOT * 1000));
   }
@@ -182,14 +182,14 @@ export class BeaconChain {
 
   /** The beacon_block gossip rules (blocks/gossip.ts); the result goes on to processBlock(). */
   validateGossipBlock(signed: SignedBeaconBlock, seen: SeenProposers): Promise<GossipVerifiedBlock> {
-    return validateGossipBlock({ ...this.sanityContext, regen: this.regen, bls: this.bls, getHeadState: () => this.getHeadState("gossip") }, signed, seen);
+    return validateGossipBlock({ ...this.pipelineContext, getHeadState: () => this.getHeadState("gossip") }, signed, seen);
   }
 
   private async runPipeline(input: BlockInput | GossipVerifiedBlock): Promise<ImportResult> {
     const start = performance.now();
     let root = input.root;
     try {
-      const sane = checkBlockSanity(this.sanityContext, input);
+      const sane = checkBlockSanity(this.pipelineContext, input);
       root = sane.root;
       // range sync verifies the proposer signature in the block's batch (one multi-pairing); the others first, alone
       const gv =
@@ -233,12 +233,7 @@ export class BeaconChain {
     this.background = this.background
       .then(() => this.archiver.persistHead(this.head, firstOfEpoch))
       .catch(() => void this.metrics.metaWriteFailures++);
-    if (firstOfEpoch && this.opts.gcEveryEpoch && performance.now() - this.lastGcAt >= this.opts.gcMinIntervalMs) {
-      const gcStart = performance.now();
-      getFullGc()?.();
-      this.lastGcAt = performance.now();
-      this.metrics.gcMs.push(this.lastGcAt - gcStart);
-    }
+    if (firstOfEpoch && this.opts.gcEveryEpoch) this.gc.maybeRun(this.metrics.gcMs);
     this.emitter.emit("block", { slot: signed.message.slot, root });
     if (emitHeadEvents(this, headBefore)) this.metrics.reorgs++;
     const justified = this.forkChoice.getJustifiedCheckpoint();
@@ -260,12 +255,7 @@ export class BeaconChain {
   /** An attestation seen outside a block (gossip or the harness), its signature already checked by the caller. */
   onAttestation(attestation: Attestation, state: CachedBeaconState): void {
     try {
-      const indexed = getIndexedAttestation(state.epochCtx, attestation);
-      const data = attestation.data;
-      this.forkChoice.onAttestation({
-        attestingIndices: indexed.attestingIndices,
-        data: { slot: data.slot, beaconBlockRoot: toHex(data.beaconBlockRoot), target: { epoch: data.target.epoch, root: toHex(data.target.root) } },
-      });
+      this.forkChoice.onAttestation(toForkChoiceAttestation(getIndexedAttestation(state.epochCtx, attestation).attestingIndices, attestation));
     } catch {
       // not applicable to fork choice (unknown block, too old): ignored, as gossip would
     }
@@ -311,8 +301,8 @@ export class BeaconChain {
     this.head = this.forkChoice.getHead();
   }
 
-  private get sanityContext() {
-    return { config: this.config, forkChoice: this.forkChoice, invalidBlocks: this.invalidBlocks, latestSlot: () => this.latestAcceptableSlot() };
+  private get pipelineContext() {
+    return { config: this.config, forkChoice: this.forkChoice, invalidBlocks: this.invalidBlocks, latestSlot: () => this.latestSlot(), regen: this.regen, bls: this.bls };
   }
 
   private get importContext() {
