@@ -3,3 +3,4 @@ export * from "./jsonRpc.js";
 export * from "./depositLog.js";
 export * from "./follower.js";
 export * from "./dbStore.js";
+export * from "./genesis.js";

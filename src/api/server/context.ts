@@ -36,6 +36,8 @@ export interface NodeInfo {
   syncing?: () => SyncStatus;
   /** the node's MetaData (p2p): sequence number and attestation subnets as 0x-hex */
   metadata?: () => { seqNumber: bigint; attnets: string };
+  /** the deposit contract the node follows (0x address), when not the config's DEPOSIT_CONTRACT_ADDRESS */
+  depositContract?: string;
 }
 
 export interface ApiContext {
