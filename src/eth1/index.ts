@@ -4,3 +4,5 @@ export * from "./depositLog.js";
 export * from "./follower.js";
 export * from "./dbStore.js";
 export * from "./genesis.js";
+export * from "./devDepositContract.js";
+export * from "./devChain.js";
