@@ -79,12 +79,17 @@ export class DevEth1Chain {
     });
   }
 
-  /** Sends a transaction from an unlocked account and waits for its receipt; throws if it reverted. */
-  async send(tx: { from: string; to?: string; value?: bigint; data: string }): Promise<{ blockNumber: number; contractAddress: string | null }> {
-    const hash = await this.rpc.request("eth_sendTransaction", [{ ...tx, value: tx.value !== undefined ? "0x" + tx.value.toString(16) : undefined, gas: toQuantity(3_000_000) }], (v) => {
+  /** Sends a transaction from an unlocked account (anvil signs it); returns its hash. */
+  async sendOnly(tx: { from: string; to?: string; value?: bigint; data: string }): Promise<string> {
+    const value = tx.value !== undefined ? "0x" + tx.value.toString(16) : undefined;
+    return this.rpc.request("eth_sendTransaction", [{ ...tx, value, gas: toQuantity(3_000_000) }], (v) => {
       data(v, 32);
       return v as string;
     });
+  }
+
+  /** Waits for a transaction's receipt; throws if it reverted. */
+  async receipt(hash: string): Promise<{ blockNumber: number; contractAddress: string | null }> {
     for (;;) {
       const receipt = await this.rpc.request("eth_getTransactionReceipt", [hash], (v) => v as { status?: string; blockNumber?: string; contractAddress?: string | null } | null);
       if (receipt) {
@@ -95,6 +100,10 @@ export class DevEth1Chain {
     }
   }
 
+  async send(tx: { from: string; to?: string; value?: bigint; data: string }): Promise<{ blockNumber: number; contractAddress: string | null }> {
+    return this.receipt(await this.sendOnly(tx));
+  }
+
   /** Deploys the dev deposit contract; returns its address and block. */
   async deployDepositContract(from: string): Promise<{ address: string; blockNumber: number }> {
     const { contractAddress, blockNumber } = await this.send({ from, data: devDepositContractInitCode() });
@@ -102,13 +111,15 @@ export class DevEth1Chain {
     return { address: contractAddress, blockNumber };
   }
 
-  /** Sends deposits (each its own transaction, in order) and waits for them all. */
+  /** Sends deposits (each its own transaction, in this order: one sender's nonces) and waits for them all. */
   async deposit(from: string, contract: string, deposits: { data: DepositData; root: Uint8Array }[]): Promise<number> {
-    let last = 0;
+    const hashes: string[] = [];
     for (const { data: d, root } of deposits) {
-      const r = await this.send({ from, to: contract, value: BigInt(d.amount) * 1_000_000_000n, data: encodeDepositCall(d.pubkey, d.withdrawalCredentials, d.signature, root) });
-      last = r.blockNumber;
+      const call = encodeDepositCall(d.pubkey, d.withdrawalCredentials, d.signature, root);
+      hashes.push(await this.sendOnly({ from, to: contract, value: BigInt(d.amount) * 1_000_000_000n, data: call }));
     }
+    let last = 0;
+    for (const h of hashes) last = Math.max(last, (await this.receipt(h)).blockNumber);
     return last;
   }
 

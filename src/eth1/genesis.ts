@@ -40,8 +40,13 @@ export async function waitForEth1Genesis(opts: Eth1GenesisOptions): Promise<Beac
     if (progress !== lastProgress) logger?.info(`waiting for genesis: ${progress}, MIN_GENESIS_TIME ${c.MIN_GENESIS_TIME}`);
     lastProgress = progress;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, pollMs);
-      opts.signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+      const done = () => {
+        clearTimeout(t);
+        opts.signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const t = setTimeout(done, pollMs);
+      opts.signal?.addEventListener("abort", done, { once: true });
     });
   }
 }
