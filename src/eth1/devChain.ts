@@ -31,6 +31,42 @@ async function freePort(): Promise<number> {
   });
 }
 
+export interface Transaction {
+  from: string;
+  to?: string;
+  value?: bigint;
+  data: string;
+}
+
+/** Sends a transaction from an account the eth1 node holds unlocked (it signs); returns its hash. */
+export async function sendTransaction(rpc: Eth1Rpc, tx: Transaction): Promise<string> {
+  const value = tx.value !== undefined ? "0x" + tx.value.toString(16) : undefined;
+  return rpc.request("eth_sendTransaction", [{ ...tx, value, gas: toQuantity(3_000_000) }], (v) => {
+    data(v, 32);
+    return v as string;
+  });
+}
+
+/** Waits for a transaction's receipt; throws if it reverted. */
+export async function waitForReceipt(rpc: Eth1Rpc, hash: string, pollMs = 200): Promise<{ blockNumber: number; contractAddress: string | null }> {
+  for (;;) {
+    const receipt = await rpc.request("eth_getTransactionReceipt", [hash], (v) => v as { status?: string; blockNumber?: string; contractAddress?: string | null } | null);
+    if (receipt) {
+      if (receipt.status !== "0x1") throw new Error(`transaction ${hash} reverted`);
+      return { blockNumber: quantity(receipt.blockNumber), contractAddress: receipt.contractAddress ?? null };
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** The unlocked accounts of the eth1 node. */
+export async function eth1Accounts(rpc: Eth1Rpc): Promise<string[]> {
+  return rpc.request("eth_accounts", [], (v) => {
+    if (!Array.isArray(v) || !v.every((a) => typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a))) throw new Error("eth_accounts: not a list of addresses");
+    return v as string[];
+  });
+}
+
 export interface DevEth1Options {
   chainId: number;
   /** seconds between eth1 blocks */
@@ -73,35 +109,13 @@ export class DevEth1Chain {
   }
 
   async accounts(): Promise<string[]> {
-    return this.rpc.request("eth_accounts", [], (v) => {
-      if (!Array.isArray(v) || v.length === 0 || !v.every((a) => typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a))) throw new Error("no accounts");
-      return v as string[];
-    });
+    const accounts = await eth1Accounts(this.rpc);
+    if (accounts.length === 0) throw new Error("anvil has no accounts");
+    return accounts;
   }
 
-  /** Sends a transaction from an unlocked account (anvil signs it); returns its hash. */
-  async sendOnly(tx: { from: string; to?: string; value?: bigint; data: string }): Promise<string> {
-    const value = tx.value !== undefined ? "0x" + tx.value.toString(16) : undefined;
-    return this.rpc.request("eth_sendTransaction", [{ ...tx, value, gas: toQuantity(3_000_000) }], (v) => {
-      data(v, 32);
-      return v as string;
-    });
-  }
-
-  /** Waits for a transaction's receipt; throws if it reverted. */
-  async receipt(hash: string): Promise<{ blockNumber: number; contractAddress: string | null }> {
-    for (;;) {
-      const receipt = await this.rpc.request("eth_getTransactionReceipt", [hash], (v) => v as { status?: string; blockNumber?: string; contractAddress?: string | null } | null);
-      if (receipt) {
-        if (receipt.status !== "0x1") throw new Error(`transaction ${hash} reverted`);
-        return { blockNumber: quantity(receipt.blockNumber), contractAddress: receipt.contractAddress ?? null };
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  async send(tx: { from: string; to?: string; value?: bigint; data: string }): Promise<{ blockNumber: number; contractAddress: string | null }> {
-    return this.receipt(await this.sendOnly(tx));
+  async send(tx: Transaction): Promise<{ blockNumber: number; contractAddress: string | null }> {
+    return waitForReceipt(this.rpc, await sendTransaction(this.rpc, tx));
   }
 
   /** Deploys the dev deposit contract; returns its address and block. */
@@ -116,10 +130,10 @@ export class DevEth1Chain {
     const hashes: string[] = [];
     for (const { data: d, root } of deposits) {
       const call = encodeDepositCall(d.pubkey, d.withdrawalCredentials, d.signature, root);
-      hashes.push(await this.sendOnly({ from, to: contract, value: BigInt(d.amount) * 1_000_000_000n, data: call }));
+      hashes.push(await sendTransaction(this.rpc, { from, to: contract, value: BigInt(d.amount) * 1_000_000_000n, data: call }));
     }
     let last = 0;
-    for (const h of hashes) last = Math.max(last, (await this.receipt(h)).blockNumber);
+    for (const h of hashes) last = Math.max(last, (await waitForReceipt(this.rpc, h)).blockNumber);
     return last;
   }
 

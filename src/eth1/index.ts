@@ -6,3 +6,4 @@ export * from "./dbStore.js";
 export * from "./genesis.js";
 export * from "./devDepositContract.js";
 export * from "./devChain.js";
+export * from "./depositData.js";
