@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
-import { getNamedConfig } from "../../src/config/index.js";
+import { createBeaconConfig, getNamedConfig } from "../../src/config/index.js";
+import { nullLogger } from "../../src/util/logger.js";
 import { BeaconDb } from "../../src/db/index.js";
 import { sign } from "../../src/crypto/bls.js";
 import { interopSecretKey } from "../../src/crypto/interop.js";
@@ -14,6 +15,9 @@ import {
   decodeDepositLog,
   encodeDepositLogData,
   DbEth1Store,
+  depositDataJson,
+  parseDepositDataJson,
+  waitForEth1Genesis,
   Eth1Follower,
   Eth1Rpc,
   MemoryEth1Store,
@@ -314,5 +318,62 @@ describe("eth1 vote and deposits in block production", () => {
     s.state.eth1Data = c.types.Eth1Data.toViewDU(dataOf(26));
     s.state.commit();
     assert.throws(() => behind.getEth1DataAndDeposits(s), /the deposit tree only 0: the eth1 follower is behind/);
+  });
+});
+
+describe("genesis from eth1", () => {
+  const t0 = 1_600_000_000;
+  // 8 validators are enough here; MIN_GENESIS_TIME lands between eth1 blocks 30 and 31
+  const gc = createBeaconConfig({ ...c, MIN_GENESIS_ACTIVE_VALIDATOR_COUNT: 8, MIN_GENESIS_TIME: t0 + 14 * 30 + 1 + c.GENESIS_DELAY });
+
+  test("the first block with enough valid validators and late enough; a bad signature does not count", async () => {
+    const eth1 = new FakeEth1(t0);
+    eth1.head = 80;
+    const data = (i: number) => interopDepositData(gc, i);
+    eth1.addDeposits(3, Array.from({ length: 7 }, (_, i) => data(i)));
+    eth1.addDeposits(10, [newDeposit(7, false)]); // the 8th pubkey, badly signed: not yet 8 validators
+    eth1.addDeposits(40, [data(8)]);
+    const f = new Eth1Follower({ config: gc, rpc: eth1, depositContract: CONTRACT, depositBlock: 1, store: new MemoryEth1Store() });
+    await f.init();
+    const state = await waitForEth1Genesis({ config: gc, follower: f, rpc: eth1, now: () => t0 + 10_000, pollMs: 1 });
+    // block 31 is late enough but still has 7 valid validators: genesis waits for the deposit in block 40
+    assert.equal(toHex(state.eth1Data.blockHash), toHex(eth1.block(40).hash));
+    assert.equal(state.genesisTime, eth1.block(40).timestamp + gc.GENESIS_DELAY);
+    assert.equal(state.validators.length, 8);
+    assert.equal(state.eth1Data.depositCount, 9);
+    assert.equal(toHex(state.eth1Data.depositRoot), toHex(f.tree.getRoot(9)));
+  });
+
+  test("without enough deposits it keeps waiting (until stopped), with a progress line", async () => {
+    const eth1 = new FakeEth1(t0);
+    eth1.addDeposits(3, [interopDepositData(gc, 0)]);
+    const f = new Eth1Follower({ config: gc, rpc: eth1, depositContract: CONTRACT, depositBlock: 1, store: new MemoryEth1Store() });
+    await f.init();
+    const lines: string[] = [];
+    const logger = { ...nullLogger, info: (m: string) => lines.push(m) };
+    const abort = new AbortController();
+    const waiting = waitForEth1Genesis({ config: gc, follower: f, rpc: eth1, logger, signal: abort.signal, pollMs: 5 });
+    await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    await assert.rejects(waiting, /stopped while waiting for genesis/);
+    assert.match(lines[0], /^waiting for genesis: deposits 1, full validators 1\/8, eth1 followed to block 44/);
+  });
+});
+
+describe("deposit data files", () => {
+  const good = depositDataJson(c, newDeposit(5));
+  test("a deposit CLI entry parses and its roots check out", () => {
+    const [d] = parseDepositDataJson(c, JSON.stringify([good]));
+    assert.equal(toHex(d.data.pubkey).slice(2), good.pubkey);
+    assert.equal(toHex(d.root).slice(2), good.deposit_data_root);
+  });
+  test("a bad signature, another fork, a wrong root or amount is refused before anything is sent", () => {
+    const bad = (entry: object, re: RegExp) => assert.throws(() => parseDepositDataJson(c, JSON.stringify([entry])), re);
+    bad(depositDataJson(c, newDeposit(5, false)), /deposit 0: the signature is not valid/);
+    bad({ ...good, fork_version: "00000000" }, /fork_version 00000000 is not this network's GENESIS_FORK_VERSION 0x00000001/);
+    bad({ ...good, deposit_data_root: "00".repeat(32) }, /deposit_data_root does not match/);
+    bad({ ...good, amount: 1 }, /at least MIN_DEPOSIT_AMOUNT/);
+    bad({ ...good, pubkey: "zz" }, /pubkey is not hex/);
+    assert.throws(() => parseDepositDataJson(c, "[]"), /non-empty JSON array/);
   });
 });
