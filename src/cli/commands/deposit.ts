@@ -33,7 +33,7 @@ const OPTIONS = {
   out: str("<FILE.json>", "write the deposit data file"),
   "eth1.endpoint": str("<URL>", "send the deposits through this eth1 node"),
   "deposit-contract": str("<ADDR>", "to this deposit contract (default: the config's DEPOSIT_CONTRACT_ADDRESS)"),
-  "deposit-block": uint("<N>", "the contract's deployment block, where the search for earlier deposits starts (default 0)"),
+  "deposit-block": uint("<N>", "the contract's deployment block: earlier deposits are looked for from it (default 0)"),
   from: str("<ADDR>", "the sending account, unlocked in the eth1 node (default: its first account)"),
   "top-up": flag("allow deposits for pubkeys that already have one (adds to their balance)"),
 };
