@@ -118,6 +118,9 @@ export class Eth1Follower {
     for (let from = this.followedBlock + 1; from <= target; from += step) {
       const to = Math.min(target, from + step - 1);
       const logs = await rpc.getLogs(this.opts.depositContract, DEPOSIT_EVENT_TOPIC, from, to);
+      // follow-distance deep logs are final: a removed one means the endpoint's chain is not the one followed
+      const removed = logs.find((l) => l.removed);
+      if (removed) throw new Error(`eth1 log ${removed.logIndex} of block ${removed.blockNumber} was removed by a reorg deeper than ETH1_FOLLOW_DISTANCE`);
       const events = this.checkLogs(logs.filter((l) => bytesEqual(l.topics[0] ?? new Uint8Array(), fromHex(DEPOSIT_EVENT_TOPIC))).map(decodeDepositLog));
       const added = events.map((e) => ({ blockNumber: e.blockNumber, data: e.data }));
       await this.opts.store.append(this.deposits.length, added, { depositContract: this.contract, followedBlock: to });

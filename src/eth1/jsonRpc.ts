@@ -123,18 +123,22 @@ export class Eth1Rpc {
 
   private async call<T>(method: string, params: unknown[], parse: (v: unknown) => T): Promise<T> {
     let last: Error | null = null;
-    for (let round = 0; round < this.retries; round++) {
+    const broken = new Set<string>(); // answered wrongly: not asked again in this call
+    for (let round = 0; round < this.retries && broken.size < this.endpoints.length; round++) {
       if (round > 0) await sleep(this.backoffMs * 2 ** (round - 1));
       for (let k = 0; k < this.endpoints.length; k++) {
         const i = (this.current + k) % this.endpoints.length;
         const url = this.endpoints[i];
+        if (broken.has(url)) continue;
         try {
           await this.verifyChain(url);
           const result = await this.post(url, method, params, parse);
           this.current = i;
           return result;
         } catch (e) {
-          last = e instanceof Eth1RpcError ? e : new Eth1RpcError(endpointName(url), `${method}: ${(e as Error).message}`);
+          const err = e instanceof Eth1RpcError ? e : new Eth1RpcError(endpointName(url), `${method}: ${(e as Error).message}`);
+          if (err.fatal) broken.add(url);
+          last = err;
         }
       }
     }

@@ -152,6 +152,10 @@ describe("Eth1Rpc", () => {
     const rpc = new Eth1Rpc({ endpoints: [wrongChain], chainId: 5, retries: 1 });
     await assert.rejects(rpc.blockNumber(), (e: Error) => e.message === `eth1 endpoint ${wrongChain}: chain id 1, expected 5 (DEPOSIT_CHAIN_ID)`);
   });
+  test("an endpoint on the wrong chain is skipped for the good one, and not asked again in the same call", async () => {
+    const rpc = new Eth1Rpc({ endpoints: [wrongChain, good], chainId: 5, retries: 3, backoffMs: 1 });
+    assert.equal(await rpc.blockNumber(), 42);
+  });
   test("garbage answers are one-line errors naming the endpoint and the call", async () => {
     const rpc = new Eth1Rpc({ endpoints: [garbage], chainId: 5, retries: 2, backoffMs: 1 });
     await assert.rejects(rpc.blockNumber(), (e: Error) => e.message.startsWith(`eth1 endpoint ${garbage}: eth_blockNumber: the answer is not JSON`));
@@ -233,6 +237,10 @@ describe("deposit follower", () => {
     assert.equal(f.depositCount, 0);
     assert.equal(store.deposits.length, 0);
     assert.equal(f.followedBlock, 0);
+    // a log the endpoint reports as removed by a reorg is refused too
+    eth1.logs.splice(1, 0, { ...log(2, 1, encodeDepositLogData(genesisData[1], 1)), removed: true });
+    await assert.rejects(f.update(), /removed by a reorg deeper than ETH1_FOLLOW_DISTANCE/);
+    assert.equal(store.deposits.length, 0);
   });
 });
 
