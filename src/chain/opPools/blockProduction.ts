@@ -17,7 +17,11 @@ import { countBits, countNewBits, isDisjoint, type PooledAttestation } from "./a
 import type { OpPools } from "./index.js";
 
 export class ProduceBlockError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** "request": the request cannot be served (bad slot, bad randao); "node": this node cannot now (eth1 behind) */
+    readonly fault: "request" | "node" = "request",
+  ) {
     super(message);
     this.name = "ProduceBlockError";
   }
@@ -63,7 +67,7 @@ export async function produceBlockOnHead(
     try {
       eth1Contents = eth1.getEth1DataAndDeposits(pre);
     } catch (e) {
-      throw new ProduceBlockError(`eth1: ${(e as Error).message}`);
+      throw new ProduceBlockError(`eth1: ${(e as Error).message}`, "node");
     }
   }
   const produced = produceBlock(pre, { randaoReveal: req.randaoReveal, graffiti: req.graffiti, attestations, ...eth1Contents });

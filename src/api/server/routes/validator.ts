@@ -114,7 +114,7 @@ export function registerValidatorRoutes(app: FastifyInstance, ctx: ApiContext): 
     try {
       ({ block } = await produceBlockOnHead(ctx.chain, ctx.pools, { slot, randaoReveal, graffiti }, ctx.eth1));
     } catch (e) {
-      if (e instanceof ProduceBlockError) throw new ApiError(400, e.message);
+      if (e instanceof ProduceBlockError) throw new ApiError(e.fault === "node" ? 503 : 400, e.message);
       throw e;
     }
     if (version === 2 && prefersSsz(req.headers.accept)) return sendSsz(reply, t.BeaconBlock.serialize(block));
