@@ -45,6 +45,12 @@ export const Bucket = {
   blockSummary: 0x07,
   /** 0x08 -> blob(JSON of fork choice's latest messages). Saved every epoch so a restart keeps the votes. */
   forkChoiceVotes: 0x08,
+  /** 0x09 ‖ depositIndex(8 BE) -> blob(eth1 block number (8 BE) ‖ DepositData SSZ). The deposit contract's logs, in
+   *  index order, as far as the eth1 follower has followed (never past head - ETH1_FOLLOW_DISTANCE). */
+  eth1Deposit: 0x09,
+  /** 0x0a -> deposit contract address (20) ‖ last followed eth1 block number (8 BE). Written with the deposits of
+   *  that block range in one batch, so a restart resumes from the block after it. */
+  eth1Progress: 0x0a,
 } as const;
 
 export type BucketName = keyof typeof Bucket;

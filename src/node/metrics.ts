@@ -57,6 +57,7 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
         if (s) this.set(read(s));
       },
     });
+  headStateGauge("beacon_processed_deposits_total", "Deposits processed by the head state (its eth1_deposit_index)", (s) => s.state.eth1DepositIndex);
   headStateGauge("beacon_previous_justified_epoch", "Epoch of the head state's previous justified checkpoint", (s) => s.state.previousJustifiedCheckpoint.epoch);
   headStateGauge("beacon_current_active_validators", "Active validators in the head state's current epoch", (s) => s.epochCtx.currentShuffling.activeIndices.length);
   new Gauge({
@@ -210,4 +211,19 @@ export async function startMetricsServer(registry: Registry, host: string, port:
     port: typeof addr === "object" && addr ? addr.port : port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The eth1 follower's gauges (a node with --eth1.endpoints). */
+export function registerEth1Metrics(registry: Registry, eth1: { headBlock: number | null; followedBlock: number; depositCount: number }): void {
+  const registers = [registry];
+  new Gauge({
+    name: "cairn_eth1_head_distance",
+    help: "Eth1 blocks between the eth1 head and the last followed block (ETH1_FOLLOW_DISTANCE when caught up)",
+    registers,
+    collect() {
+      if (eth1.headBlock !== null) this.set(eth1.headBlock - eth1.followedBlock);
+    },
+  });
+  new Gauge({ name: "cairn_eth1_deposit_count", help: "Deposit logs followed from the deposit contract", registers, collect() { this.set(eth1.depositCount); } });
+  new Gauge({ name: "cairn_eth1_followed_block", help: "Last eth1 block whose deposit logs are followed", registers, collect() { this.set(eth1.followedBlock); } });
 }
