@@ -13,6 +13,7 @@ import type { SignedBeaconBlock } from "../types/index.js";
 import { bytesEqual, toHex } from "../util/bytes.js";
 import { nullLogger, type Logger } from "../util/logger.js";
 import type { SyncFetcher, SyncPeers } from "./rangeSync.js";
+import { WakeableSleep } from "../util/eventLoop.js";
 
 /** MAX_REQUEST_BLOCKS of p2p-interface.md */
 const MAX_REQUEST_BLOCKS = 1024;
@@ -43,7 +44,7 @@ export class BackfillSync {
   blocksStored = 0;
   private stopped = true;
   private loop: Promise<void> = Promise.resolve();
-  private wake: (() => void) | null = null;
+  private readonly sleeper = new WakeableSleep();
   private position: BackfillPosition | null = null;
   private startedAt = 0;
   private nextPeer = 0;
@@ -67,7 +68,7 @@ export class BackfillSync {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
   }
 
@@ -202,15 +203,8 @@ export class BackfillSync {
     return peers[this.nextPeer++ % peers.length];
   }
 
-  private async sleep(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
-    this.wake = null;
+  private sleep(ms: number): Promise<void> {
+    return this.sleeper.sleep(ms);
   }
 }
 

@@ -10,14 +10,11 @@ import { BeaconDb } from "../../src/db/index.js";
 import { loadCheckpoint } from "../../src/node/checkpointSync.js";
 import { BackfillSync } from "../../src/sync/backfill.js";
 import type { PeerAction, SyncPeers } from "../../src/sync/rangeSync.js";
-import type { SignedBeaconBlock, Status } from "../../src/types/index.js";
+import type { Status } from "../../src/types/index.js";
 import { toHex } from "../../src/util/bytes.js";
 import { createLogger } from "../../src/util/logger.js";
 import { fileTempDir } from "../utils/tempDir.js";
-import { generateKeyPair } from "@libp2p/crypto/keys";
-import { OpPools } from "../../src/chain/opPools/index.js";
-import { Network } from "../../src/network/network.js";
-import { SlotClock } from "../../src/util/slotClock.js";
+import { canonicalRange, startTestNetwork } from "../utils/network.js";
 
 const config = getNamedConfig("minimal");
 const dir = fileTempDir("cairn-backfill-");
@@ -55,16 +52,6 @@ async function checkpointChain(opts: { genesisUnknown?: boolean } = {}): Promise
   return { db, path, chain, close: async () => (await chain.close(), await db.close()) };
 }
 
-/** The source's canonical blocks in [startSlot, startSlot + count), as by_range serves them. */
-async function canonicalRange(startSlot: number, count: number): Promise<SignedBeaconBlock[]> {
-  const out: SignedBeaconBlock[] = [];
-  for (let s = startSlot; s < startSlot + count; s++) {
-    const root = await source.query.getCanonicalBlockRootAtSlot(s);
-    if (root && s > 0) out.push((await source.query.getSignedBlock(root))!);
-  }
-  return out;
-}
-
 class FakePeers implements SyncPeers {
   statuses = new Map<string, Status>();
   reports: { peer: string; action: PeerAction; reason: string }[] = [];
@@ -81,7 +68,7 @@ class FakePeers implements SyncPeers {
 
 /** Every canonical block below the anchor is in `db`'s cold store, by slot and by root. */
 async function assertHistoryComplete(db: BeaconDb): Promise<void> {
-  const expected = await canonicalRange(0, anchorSlot);
+  const expected = await canonicalRange(source, 0, anchorSlot);
   assert.ok(expected.length > 10);
   for (const b of expected) {
     const root = config.types.BeaconBlock.hashTreeRoot(b.message);
@@ -103,7 +90,7 @@ test("backfill fills the history from the anchor back to genesis, linked block b
       config,
       db: b.db,
       peers: new FakePeers(["a", "b"]),
-      fetcher: { beaconBlocksByRange: async (_p, req) => (requests.push(req), canonicalRange(req.startSlot, req.count)) },
+      fetcher: { beaconBlocksByRange: async (_p, req) => (requests.push(req), canonicalRange(source, req.startSlot, req.count)) },
       batchSlots: 8,
       idleMs: 10,
     });
@@ -130,7 +117,7 @@ test("a peer serving unlinked blocks is reported and its batch refused; the hist
       peers,
       fetcher: {
         async beaconBlocksByRange(peer, req) {
-          const blocks = await canonicalRange(req.startSlot, req.count);
+          const blocks = await canonicalRange(source, req.startSlot, req.count);
           if (peer === "bad" && blocks.length > 1) {
             // a block altered below the first one: its root no longer is what its child names
             const i = blocks.length - 2;
@@ -162,7 +149,7 @@ test("peers without the history (empty answers) are passed over without blame; w
       config,
       db: b.db,
       peers,
-      fetcher: { beaconBlocksByRange: async (peer, req) => (peer === "empty" ? [] : canonicalRange(req.startSlot, req.count)) },
+      fetcher: { beaconBlocksByRange: async (peer, req) => (peer === "empty" ? [] : canonicalRange(source, req.startSlot, req.count)) },
       batchSlots: 8,
       idleMs: 10,
       logger: createLogger({ level: "info", write: (l) => void lines.push(l) }),
@@ -194,7 +181,7 @@ test("backfill resumes after a restart from the stored position, not from the an
           void first.stop();
           throw new Error("shutting down");
         }
-        return canonicalRange(req.startSlot, req.count);
+        return canonicalRange(source, req.startSlot, req.count);
       },
     },
     batchSlots: 8,
@@ -215,7 +202,7 @@ test("backfill resumes after a restart from the stored position, not from the an
       config,
       db,
       peers,
-      fetcher: { beaconBlocksByRange: async (_p, req) => (requests.push(req), canonicalRange(req.startSlot, req.count)) },
+      fetcher: { beaconBlocksByRange: async (_p, req) => (requests.push(req), canonicalRange(source, req.startSlot, req.count)) },
       batchSlots: 8,
       idleMs: 10,
     });
@@ -229,30 +216,10 @@ test("backfill resumes after a restart from the stored position, not from the an
   }
 });
 
-async function startNetwork(chain: BeaconChain, db: BeaconDb, staticPeers: string[] = []): Promise<Network> {
-  const genesisTime = chain.anchorState.state.genesisTime;
-  const offsetMs = Date.now() - (genesisTime + SLOTS * config.SECONDS_PER_SLOT) * 1000;
-  const clock = new SlotClock({ genesisTime, secondsPerSlot: config.SECONDS_PER_SLOT, slotsPerEpoch: config.SLOTS_PER_EPOCH, now: () => Date.now() - offsetMs });
-  const network = await Network.create({
-    config,
-    chain,
-    db,
-    pools: new OpPools(chain, { currentSlot: () => clock.currentSlot() }),
-    clock,
-    privateKey: await generateKeyPair("secp256k1"),
-    p2pPort: 0,
-    discoveryPort: null,
-    staticPeers,
-    targetPeers: 4,
-  });
-  await network.start();
-  return network;
-}
-
 test("over libp2p: a checkpoint-synced node range-syncs forward from its anchor and backfills to genesis from a Cairn peer", { timeout: 120_000 }, async () => {
   const b = await checkpointChain();
-  const target = await startNetwork(b.chain, b.db);
-  const peer = await startNetwork(source, sourceDb, [target.libp2p.getMultiaddrs()[0].toString()]);
+  const target = await startTestNetwork(b.chain, b.db, { clockSlot: SLOTS });
+  const peer = await startTestNetwork(source, sourceDb, { clockSlot: SLOTS, staticPeers: [target.libp2p.getMultiaddrs()[0].toString()] });
   try {
     const end = Date.now() + 60_000;
     while (b.chain.headRoot !== source.headRoot || target.backfill.complete !== true) {
