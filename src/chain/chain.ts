@@ -26,6 +26,7 @@ import { emitHeadEvents, getDependentRoot, type ChainEvents } from "./events.js"
 import { loadHotState, readStoredChain, writeAnchor, type AnchorBlock } from "./init.js";
 import { JustifiedBalances } from "./justifiedBalances.js";
 import { FullGcScheduler } from "./gc.js";
+import { VerifiedAttestations } from "./verifiedAttestations.js";
 import { JobQueue, QueueFullError } from "./jobQueue.js";
 import { PendingBlocks } from "./pendingBlocks.js";
 import { ChainQuery } from "./query.js";
@@ -49,6 +50,8 @@ export class BeaconChain {
   readonly pending: PendingBlocks;
   /** roots of blocks that failed validation, and of their descendants seen since */
   readonly invalidBlocks = new LruCache<true>(1024);
+  /** attestations whose signatures were verified here: a block carrying one again skips its signature set */
+  readonly verifiedAttestations: VerifiedAttestations;
   readonly metrics: ChainMetrics = { blocksImported: 0, importMs: [], reorgs: 0, finalizations: 0, gcMs: [], metaWriteFailures: 0 };
   private readonly queue: JobQueue;
   private readonly gc: FullGcScheduler;
@@ -76,6 +79,7 @@ export class BeaconChain {
     this.pending = new PendingBlocks(opts.maxPendingBlocks);
     this.queue = new JobQueue(opts.importQueueLength);
     this.gc = new FullGcScheduler(opts.gcMinIntervalMs);
+    this.verifiedAttestations = new VerifiedAttestations(config);
     this.blockStates.set(anchor.summary.root, anchor.state);
     const regen = new StateRegenerator(
       config,
@@ -252,8 +256,12 @@ export class BeaconChain {
     for (const child of this.pending.takeChildren(root)) void this.processBlock({ signed: child, source: "pending" }).catch(() => undefined);
   }
 
-  /** An attestation seen outside a block (gossip or the harness), its signature already checked by the caller. */
-  onAttestation(attestation: Attestation, state: CachedBeaconState): void {
+  /**
+   * An attestation for fork choice: seen on gossip, by the API's pools or the harness (its signature checked by the
+   * caller), or in an imported block (`signatureVerified` false when the block's signatures were not verified).
+   */
+  onAttestation(attestation: Attestation, state: CachedBeaconState, signatureVerified = true): void {
+    if (signatureVerified) this.verifiedAttestations.add(attestation);
     try {
       this.forkChoice.onAttestation(toForkChoiceAttestation(getIndexedAttestation(state.epochCtx, attestation).attestingIndices, attestation));
     } catch {
@@ -313,7 +321,7 @@ export class BeaconChain {
       blockStates: this.blockStates,
       hotStateEveryEpochs: this.opts.hotStateEveryEpochs,
       serializeHotState: (s: CachedBeaconState) => this.archiver.serializeHotState(s),
-      onAttestation: (a: Attestation, s: CachedBeaconState) => this.onAttestation(a, s),
+      onAttestation: (a: Attestation, s: CachedBeaconState, verified: boolean) => this.onAttestation(a, s, verified),
     };
   }
 

@@ -111,7 +111,7 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
         }
         if (computeEpochAtSlot(config, view.state.slot) === computeEpochAtSlot(config, attSlot)) {
           const atts = signer.attest(view, fromHexString(chain.headRoot), attSlot, () => rand() < o.participation);
-          for (const a of atts) chain.onAttestation(a, view);
+          for (const a of atts) chain.onAttestation(a, view, o.signatures);
           pool.push(...atts);
         }
       }
