@@ -34,6 +34,8 @@ export class CliError extends Error {
 export const EXIT_OK = 0;
 /** Any failure: bad arguments, unreadable or malformed input, an invalid block. */
 export const EXIT_ERROR = 2;
+/** cairn validator: doppelganger protection saw one of our keys live elsewhere; nothing was signed. */
+export const EXIT_DOPPELGANGER = 3;
 
 export function isDebug(): boolean {
   const v = process.env["CAIRN_DEBUG"];

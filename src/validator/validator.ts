@@ -14,6 +14,7 @@ import { bytesEqual, toHex, type ValidatorContext } from "./services/context.js"
 import { IndicesService } from "./services/indices.js";
 import { ProposerDutiesService } from "./services/proposerDuties.js";
 import { ValidatorSigner, type SlashingProtectionLike } from "./signer.js";
+import { DoppelgangerError, DoppelgangerWatch, isLivenessUnsupported } from "./doppelganger.js";
 import { compareSpec } from "./specCheck.js";
 import { TimeCheck, type TimeSource } from "./timeCheck.js";
 
@@ -45,6 +46,12 @@ export interface ValidatorOptions {
   maxEpochsFromHead?: number;
   /** While the beacon node is unreachable or before genesis, ask again after this long (default 5 s). */
   genesisRetryMs?: number;
+  /**
+   * Doppelganger protection (off without this): sign nothing until the keys have been watched for `epochs`
+   * (default 2) through the liveness endpoint. A node without that endpoint: create() throws ("refuse") or the
+   * client signs without the watch ("proceed").
+   */
+  doppelganger?: { epochs?: number; unsupported: "refuse" | "proceed" };
   /** Aborts create() while it waits for the beacon node. */
   signal?: AbortSignal;
 }
@@ -65,6 +72,10 @@ export class Validator implements HeadWaiter {
   private unsubscribeEvents: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  private doppelganger: DoppelgangerWatch | undefined;
+  private resolveStopped: (e: DoppelgangerError) => void = () => {};
+  /** Resolves when the client stops itself (a doppelganger was seen); it is then closed. */
+  readonly stopped = new Promise<DoppelgangerError>((r) => (this.resolveStopped = r));
 
   /** The latest head event's slot, and the node's own current slot (head_slot + sync_distance) at its last poll. */
   private headSlot: number | null = null;
@@ -78,6 +89,7 @@ export class Validator implements HeadWaiter {
     readonly api: BeaconNodes,
     readonly genesis: Genesis,
     private readonly slashingProtection: SlashingProtectionHandle,
+    private readonly watchDoppelgangers: boolean,
   ) {
     const config = opts.config;
     const logger = opts.logger ?? nullLogger;
@@ -136,8 +148,9 @@ export class Validator implements HeadWaiter {
     try {
       const genesis = await waitForGenesis(api, logger, opts.genesisRetryMs ?? 5000, opts.signal);
       await checkNetwork(api, opts.config, genesis, logger);
+      const watch = opts.doppelganger !== undefined && (await checkLiveness(api, opts, genesis, logger));
       const slashingProtection = await opts.openSlashingProtection(genesis.genesisValidatorsRoot);
-      return new Validator(opts, api, genesis, slashingProtection);
+      return new Validator(opts, api, genesis, slashingProtection, watch);
     } catch (e) {
       api.close();
       throw e;
@@ -153,6 +166,10 @@ export class Validator implements HeadWaiter {
     });
     this.api.start();
     this.timeCheck?.start();
+    if (this.watchDoppelgangers) {
+      this.signer.hold(true);
+      this.doppelganger = new DoppelgangerWatch(this.ctx, this.indices, this.clock.currentEpoch(), this.opts.doppelganger?.epochs);
+    }
     this.unsubscribeEvents = this.api.subscribeEvents(
       ["head"],
       (e) => {
@@ -253,7 +270,23 @@ export class Validator implements HeadWaiter {
     }
     await Promise.all([this.dutiesTask, this.pollSyncing()]);
     if (slot < 0 || this.controller.signal.aborted) return; // before genesis: duties fetched ahead, nothing to sign
+    if (this.doppelganger && !this.doppelganger.released && !(await this.checkDoppelgangers(slot))) return;
     await Promise.all([this.blocks.runSlot(slot), this.attestations.runSlot(slot), this.attesterDuties.prepareAggregation(slot + 1)]);
+  }
+
+  /** True once the watch has passed (the keys are released); a doppelganger stops the client. */
+  private async checkDoppelgangers(slot: number): Promise<boolean> {
+    try {
+      if (!(await this.doppelganger!.check(slot))) return false;
+      this.signer.hold(false);
+      return true;
+    } catch (e) {
+      if (!(e instanceof DoppelgangerError)) throw e;
+      this.ctx.logger.error("doppelganger detected: stopping, nothing was signed", { error: e.message });
+      for (const l of e.live) this.ctx.logger.error("key live elsewhere", { index: l.index, pubkey: l.pubkey, epoch: l.epoch });
+      void this.close().then(() => this.resolveStopped(e));
+      return false;
+    }
   }
 
   private async runEpochTasks(epoch: number): Promise<void> {
@@ -292,6 +325,26 @@ async function waitForGenesis(api: BeaconNodes, logger: Logger, retryMs: number,
       }
     }
     await sleep(retryMs, signal);
+  }
+}
+
+/** Whether the doppelganger watch can run: the node serves liveness (probed once). Throws for "refuse". */
+async function checkLiveness(api: BeaconNodes, opts: ValidatorOptions, genesis: Genesis, logger: Logger): Promise<boolean> {
+  const now = (opts.now ?? Date.now)() / 1000;
+  const slot = Math.max(0, Math.floor((now - genesis.genesisTime) / (opts.secondsPerSlot ?? opts.config.SECONDS_PER_SLOT)));
+  try {
+    await api.getLiveness(Math.floor(slot / opts.config.SLOTS_PER_EPOCH), [0]);
+    return true;
+  } catch (e) {
+    if (!isLivenessUnsupported(e)) return true; // a passing failure: the watch asks again each slot
+    if (opts.doppelganger?.unsupported === "proceed") {
+      logger.warn("the beacon node does not serve /eth/v1/validator/liveness: doppelganger protection is OFF", { error: (e as Error).message });
+      return false;
+    }
+    throw new Error(
+      "the beacon node does not serve /eth/v1/validator/liveness, which doppelganger protection needs " +
+        "(--doppelganger-unsupported proceed to sign without it, or --doppelganger-protection false)",
+    );
   }
 }
 

@@ -10,7 +10,7 @@ import { createValidatorMetrics } from "../../validator/metrics.js";
 import { SlashingProtection } from "../../validator/slashingProtection/index.js";
 import { parseTimeSources } from "../../validator/timeCheck.js";
 import { Validator } from "../../validator/validator.js";
-import { CliError, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
+import { CliError, EXIT_DOPPELGANGER, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
 import { custom, flag, logLevel, optionsHelp, parseOptions, str, uint } from "../options.js";
 
 const NAME = "validator";
@@ -38,6 +38,11 @@ const OPTIONS = {
     if (p < 1 || p > 65535) throw new CliError(`${flag}: ${p} is not a port`);
     return p;
   }),
+  "doppelganger-protection": custom("<true|false>", "watch the keys for 2 epochs before signing (default true)", (v, flag) => parseBool(v, flag, true)),
+  "doppelganger-unsupported": custom("<refuse|proceed>", "a beacon node without the liveness endpoint: refuse to start (default) or sign unwatched", (v, flag) => {
+    if (v === undefined || v === "refuse" || v === "proceed") return v ?? "refuse";
+    throw new CliError(`${flag}: expected refuse or proceed, got ${JSON.stringify(v)}`);
+  }),
   "log-level": logLevel("info", "; log lines go to stderr"),
   help: flag("", { short: "h", hidden: true }),
 };
@@ -47,6 +52,7 @@ const help = `Usage: cairn validator --beacon-nodes <URL[,URL...]> --datadir <DI
                        [--config <minimal|mainnet|FILE.yaml>] [--graffiti <TEXT>]
                        [--time-sources <HOST:PORT,...>] [--time-offset-warn-ms <N>]
                        [--metrics-port <N>] [--log-level <error|warn|info|debug>]
+                       [--doppelganger-protection <true|false>] [--doppelganger-unsupported <refuse|proceed>]
 
 The validator client. It speaks only the standard Beacon API, so it runs against any phase 0 beacon node:
 it proposes blocks, attests (at one third of the slot, or at the head event if earlier) and aggregates when
@@ -55,12 +61,20 @@ and synced, in the order given, falling back to the next one; it returns to the 
 
 Safety: nothing is signed for a slot more than one slot ahead of the clock, or for an epoch more than 2 epochs
 from the beacon node's; every block and attestation is recorded in the slashing protection store
-(<datadir>/slashing-protection) before it is signed.
+(<datadir>/slashing-protection) before it is signed. Doppelganger protection (on by default) signs nothing until
+the keys have been watched for 2 epochs through the beacon node's liveness endpoint; if another client is seen
+using one of them, it logs the key and exits with status 3, having signed nothing.
 
 ${optionsHelp(OPTIONS)}
 Stops cleanly on SIGINT or SIGTERM (exit status 0). Bad options or a beacon node on another network: one line
-on stderr, exit status 2.
+on stderr, exit status 2. A doppelganger: exit status 3.
 `;
+
+function parseBool(v: string | undefined, flag: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v === "true" || v === "false") return v === "true";
+  throw new CliError(`${flag}: expected true or false, got ${JSON.stringify(v)}`);
+}
 
 function parseGraffiti(text: string): Uint8Array {
   const bytes = Buffer.from(text, "utf8");
@@ -124,8 +138,11 @@ async function run(args: string[], io: Io): Promise<number> {
   const timeSources = values["time-sources"];
   const timeOffsetWarnMs = values["time-offset-warn-ms"];
   const metricsPort = values["metrics-port"];
+  const doppelganger = values["doppelganger-protection"];
+  const unsupported = values["doppelganger-unsupported"];
   const config = loadBeaconConfig(values.config, (m) => io.stderr(`warning: ${m}\n`));
   const logger = createLogger({ level: logLevel, write: (line) => io.stderr(line) });
+  if (!doppelganger) logger.warn("doppelganger protection is off: if another client runs these keys, both will be slashed");
 
   const keystoresDir = values.keystores ?? join(datadir, "keystores");
   const passwordFile = values["password-file"];
@@ -164,6 +181,7 @@ async function run(args: string[], io: Io): Promise<number> {
         metrics,
         timeSources,
         timeOffsetWarnMs,
+        doppelganger: doppelganger ? { unsupported } : undefined,
         signal: stop.signal,
       });
     } catch (e) {
@@ -171,8 +189,9 @@ async function run(args: string[], io: Io): Promise<number> {
       throw new CliError(errorMessage(e), { cause: e });
     }
     validator.start();
-    const sig = await stop.stopped;
-    logger.info("stopping", { signal: sig });
+    const why = await Promise.race([stop.stopped, validator.stopped]);
+    if (typeof why !== "string") return EXIT_DOPPELGANGER; // logged by the validator, with the keys
+    logger.info("stopping", { signal: why });
     return EXIT_OK;
   } finally {
     stop.dispose();
