@@ -152,4 +152,41 @@ describe("cairn validator", () => {
       await node.close();
     }
   });
+
+  it("logs its decryption progress, and a second client on the same datadir is refused before decrypting anything", async () => {
+    const datadir = join(dir, "locked");
+    const created = await createKeystores(
+      [0, 1, 2, 3].map((i) => ({ secretKey: interopSecretKeyBytes(i), path: `m/12381/3600/${i}/0/0` })),
+      "pw",
+      { kdf: "pbkdf2", kdfCost: 16 },
+    );
+    for (const k of created) writeKeystore(datadir, k.pubkeyHex, k.text, "pw");
+    // genesis an hour away: the first client holds the datadir and waits
+    const node = await FakeBeaconNode.start({ config, validatorCount: 8, genesisTime: Math.floor(Date.now() / 1000) + 3600, secondsPerSlot: 6, liveIndices: [] });
+    try {
+      const env = { ...process.env };
+      delete env["CAIRN_DEBUG"];
+      const first = spawn(process.execPath, [bin, "validator", "--beacon-nodes", node.url, "--datadir", datadir, "--config", "minimal"], {
+        cwd: repoRoot,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.add(first);
+      let err = "";
+      first.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+      await waitFor(() => err.includes("keystores loaded"), 20_000, "the first client's keys");
+      assert.match(err, /decrypting keystores done=4 total=4/);
+
+      const second = runSync(["--beacon-nodes", node.url, "--datadir", datadir, "--config", "minimal"]);
+      assertOneError(second, /--datadir .*locked is in use by another validator client/);
+      assert.doesNotMatch(second.stderr, /decrypting/);
+
+      first.kill("SIGTERM");
+      const code = await new Promise<number | null>((r) => first.once("exit", (c) => r(c)));
+      children.delete(first);
+      assert.equal(code, 0, err);
+    } finally {
+      await node.close();
+    }
+  });
 });

@@ -1,11 +1,12 @@
 // cairn validator: the validator client. Loads the keystores, connects to one or more beacon nodes over the standard
 // Beacon API and performs the validators' duties until SIGINT/SIGTERM.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { Registry } from "prom-client";
-import { loadKeystores } from "../../validator/keystore/index.js";
-import { createLogger } from "../../util/logger.js";
+import { defaultPoolSize, loadKeystores } from "../../validator/keystore/index.js";
+import { DbError } from "../../db/errors.js";
+import { createLogger, type Logger } from "../../util/logger.js";
 import { createValidatorMetrics } from "../../validator/metrics.js";
 import { SlashingProtection } from "../../validator/slashingProtection/index.js";
 import { parseTimeSources } from "../../validator/timeCheck.js";
@@ -147,57 +148,86 @@ async function run(args: string[], io: Io): Promise<number> {
   const keystoresDir = values.keystores ?? join(datadir, "keystores");
   const passwordFile = values["password-file"];
   const secretsDir = passwordFile === undefined ? (values.secrets ?? join(datadir, "secrets")) : undefined;
-  let keys;
-  try {
-    keys = await loadKeystores({ keystoresDir, secretsDir, passwordFile });
-  } catch (e) {
-    throw new CliError(`cannot load the keystores in ${keystoresDir}: ${errorMessage(e)}`, { cause: e });
-  }
-  if (keys.length === 0) throw new CliError(`no keystores in ${keystoresDir}`);
-  logger.info("keystores loaded", { count: keys.length, dir: keystoresDir });
-
+  // nothing is created for a datadir without keys (a mistyped path)
+  if (!existsSync(keystoresDir)) throw new CliError(`cannot load the keystores in ${keystoresDir}: no such directory`);
   try {
     mkdirSync(datadir, { recursive: true });
   } catch (e) {
     throw new CliError(`cannot create --datadir ${datadir}: ${errorMessage(e)}`, { cause: e });
   }
-
-  const registry = new Registry();
-  const metrics = createValidatorMetrics(registry);
-  const stop = onStopSignal();
-  let server: Server | undefined;
+  // the slashing protection store's lock is the datadir's: taken before the (slow) decryption, so a second
+  // client on this datadir is refused at once; the chain it is for is checked once the beacon node says
+  let store: SlashingProtection;
+  try {
+    store = await SlashingProtection.open(join(datadir, "slashing-protection"));
+  } catch (e) {
+    if (e instanceof DbError && e.code === "LOCKED") {
+      throw new CliError(`--datadir ${datadir} is in use by another validator client (its slashing protection store is locked)`, { cause: e });
+    }
+    throw new CliError(errorMessage(e), { cause: e });
+  }
   let validator: Validator | undefined;
   try {
-    if (metricsPort !== undefined) server = await serveMetrics(registry, metricsPort);
+    let keys;
+    logger.info("decrypting keystores", { dir: keystoresDir, threads: defaultPoolSize() });
     try {
-      validator = await Validator.create({
-        config,
-        beaconNodes: urls,
-        secretKeys: keys.map((k) => k.secretKey),
-        openSlashingProtection: (genesisValidatorsRoot) =>
-          SlashingProtection.open(join(datadir, "slashing-protection"), { genesisValidatorsRoot }),
-        graffiti,
-        logger,
-        metrics,
-        timeSources,
-        timeOffsetWarnMs,
-        doppelganger: doppelganger ? { unsupported } : undefined,
-        signal: stop.signal,
-      });
+      keys = await loadKeystores({ keystoresDir, secretsDir, passwordFile, onProgress: decryptionProgress(logger) });
     } catch (e) {
-      if (stop.signal.aborted) return EXIT_OK; // stopped while waiting for the beacon node
-      throw new CliError(errorMessage(e), { cause: e });
+      throw new CliError(`cannot load the keystores in ${keystoresDir}: ${errorMessage(e)}`, { cause: e });
     }
-    validator.start();
-    const why = await Promise.race([stop.stopped, validator.stopped]);
-    if (typeof why !== "string") return EXIT_DOPPELGANGER; // logged by the validator, with the keys
-    logger.info("stopping", { signal: why });
-    return EXIT_OK;
+    if (keys.length === 0) throw new CliError(`no keystores in ${keystoresDir}`);
+    logger.info("keystores loaded", { count: keys.length, dir: keystoresDir });
+    const registry = new Registry();
+    const metrics = createValidatorMetrics(registry);
+    const stop = onStopSignal();
+    let server: Server | undefined;
+    try {
+      if (metricsPort !== undefined) server = await serveMetrics(registry, metricsPort);
+      try {
+        validator = await Validator.create({
+          config,
+          beaconNodes: urls,
+          secretKeys: keys.map((k) => k.secretKey),
+          openSlashingProtection: async (genesisValidatorsRoot) => {
+            await store.bindGenesisValidatorsRoot(genesisValidatorsRoot);
+            return store;
+          },
+          graffiti,
+          logger,
+          metrics,
+          timeSources,
+          timeOffsetWarnMs,
+          doppelganger: doppelganger ? { unsupported } : undefined,
+          signal: stop.signal,
+        });
+      } catch (e) {
+        if (stop.signal.aborted) return EXIT_OK; // stopped while waiting for the beacon node
+        throw new CliError(errorMessage(e), { cause: e });
+      }
+      validator.start();
+      const why = await Promise.race([stop.stopped, validator.stopped]);
+      if (typeof why !== "string") return EXIT_DOPPELGANGER; // logged by the validator, with the keys
+      logger.info("stopping", { signal: why });
+      return EXIT_OK;
+    } finally {
+      stop.dispose();
+      await validator?.close();
+      if (server) await new Promise<void>((r) => server!.close(() => r()));
+    }
   } finally {
-    stop.dispose();
-    await validator?.close();
-    if (server) await new Promise<void>((r) => server!.close(() => r()));
+    await store.close(); // closed by the validator already when it ran; this covers every failure before
   }
+}
+
+/** A log line at each tenth of the decryption (scrypt keystores take about a second each per core). */
+function decryptionProgress(logger: Logger): (done: number, total: number) => void {
+  let lastTenth = -1;
+  return (done, total) => {
+    const tenth = Math.floor((done * 10) / total);
+    if (tenth === lastTenth) return;
+    lastTenth = tenth;
+    logger.info("decrypting keystores", { done, total });
+  };
 }
 
 async function serveMetrics(registry: Registry, port: number): Promise<Server> {
