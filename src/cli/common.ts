@@ -9,11 +9,23 @@ import { isNamedConfig, parseChainConfigYaml } from "../config/load.js";
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** One line typed by the user (without its newline), null at the end of input; absent: nothing can be asked. */
+  readLine?(): Promise<string | null>;
 }
 
 export const processIo: Io = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
+  readLine: async () => {
+    const { createInterface } = await import("node:readline");
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    try {
+      for await (const line of rl) return line;
+      return null;
+    } finally {
+      rl.close();
+    }
+  },
 };
 
 export interface Command {

@@ -312,7 +312,7 @@ export class Validator implements HeadWaiter {
   }
 }
 
-async function waitForGenesis(api: BeaconNodes, logger: Logger, retryMs: number, signal: AbortSignal | undefined): Promise<Genesis> {
+export async function waitForGenesis(api: BeaconNodes, logger: Logger, retryMs: number, signal: AbortSignal | undefined): Promise<Genesis> {
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw new Error("aborted while waiting for the beacon node");
     try {
@@ -348,7 +348,7 @@ async function checkLiveness(api: BeaconNodes, opts: ValidatorOptions, genesis: 
   }
 }
 
-async function checkNetwork(api: BeaconNodes, config: BeaconConfig, genesis: Genesis, logger: Logger): Promise<void> {
+export async function checkNetwork(api: BeaconNodes, config: BeaconConfig, genesis: Genesis, logger: Logger): Promise<void> {
   if (!bytesEqual(genesis.genesisForkVersion, config.GENESIS_FORK_VERSION)) {
     throw new Error(
       `the beacon node's genesis fork version ${toHex(genesis.genesisForkVersion)} differs from the config's ` +

@@ -11,6 +11,7 @@ import { createValidatorMetrics } from "../../validator/metrics.js";
 import { SlashingProtection } from "../../validator/slashingProtection/index.js";
 import { parseTimeSources } from "../../validator/timeCheck.js";
 import { Validator } from "../../validator/validator.js";
+import { exitHelp, runExit } from "./validatorExit.js";
 import { CliError, EXIT_DOPPELGANGER, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
 import { custom, flag, logLevel, optionsHelp, parseOptions, str, uint } from "../options.js";
 
@@ -69,7 +70,8 @@ using one of them, it logs the key and exits with status 3, having signed nothin
 ${optionsHelp(OPTIONS)}
 Stops cleanly on SIGINT or SIGTERM (exit status 0). Bad options or a beacon node on another network: one line
 on stderr, exit status 2. A doppelganger: exit status 3.
-`;
+
+${exitHelp}`;
 
 function parseBool(v: string | undefined, flag: string, dflt: boolean): boolean {
   if (v === undefined) return dflt;
@@ -125,6 +127,7 @@ function onStopSignal(): { stopped: Promise<string>; signal: AbortSignal; dispos
 }
 
 async function run(args: string[], io: Io): Promise<number> {
+  if (args[0] === "exit") return runExit(args.slice(1), io);
   const { values, given } = parseOptions(NAME, OPTIONS, args);
   for (const k of ["beacon-nodes", "datadir"] as const) {
     if (!given(k)) throw new CliError(`missing --${k} (see cairn ${NAME} --help)`);
