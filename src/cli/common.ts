@@ -167,6 +167,24 @@ export function loadBeaconConfig(arg: string, warn: (msg: string) => void, info:
 }
 
 /**
+ * Why SSZ bytes are not a BeaconState for `config`, said as what to do: the preset the config uses, and the
+ * other preset's name when the bytes are one of its states (the usual cause: the wrong --network or --config).
+ */
+export function notAStateMessage(config: BeaconConfig, bytes: Uint8Array, flag: string, detail: string): string {
+  const ours = config.SLOTS_PER_HISTORICAL_ROOT === getNamedConfig("minimal").SLOTS_PER_HISTORICAL_ROOT ? "minimal" : "mainnet";
+  const other = ours === "minimal" ? "mainnet" : "minimal";
+  let decodesAsOther = false;
+  try {
+    getNamedConfig(other).types.BeaconState.deserialize(bytes);
+    decodesAsOther = true;
+  } catch {
+    // not the other preset's either
+  }
+  const hint = decodesAsOther ? ` (it is a ${other}-preset state)` : "";
+  return `not a BeaconState for the ${ours} preset: wrong ${flag}?${hint} (${detail})`;
+}
+
+/**
  * The finalized epoch a healthy chain shows at the start of `epoch` (for `--until-epoch`): epoch - 2, from epoch 4
  * on; before that nothing can be final (epochs 0 and 1 are never justified by votes, the first finality is epoch 2).
  */

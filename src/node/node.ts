@@ -184,16 +184,24 @@ export class BeaconNode {
         publisher: network?.publisher(),
         logger: this.logger,
       });
-      const { port } = await this.api.listen(opts.rest.address, opts.rest.port);
+      const { port } = await this.api.listen(opts.rest.address, opts.rest.port).catch((e: unknown) => {
+        throw portInUse(e, { listen: `REST API port ${opts.rest!.port}` }, { listen: "--rest.port" });
+      });
       this.restPort = port;
       this.logger.info("REST API listening", { address: opts.rest.address, port });
     }
     if (opts.metrics) {
-      this.metricsServer = await startMetricsServer(this.metrics.registry, opts.metrics.address, opts.metrics.port);
+      this.metricsServer = await startMetricsServer(this.metrics.registry, opts.metrics.address, opts.metrics.port).catch((e: unknown) => {
+        throw portInUse(e, { listen: `metrics port ${opts.metrics!.port}` }, { listen: "--metrics.port" });
+      });
       this.metricsPort = this.metricsServer.port;
       this.logger.info("metrics listening", { address: opts.metrics.address, port: this.metricsPort });
     }
-    await network?.start();
+    await network?.start().catch((e: unknown) => {
+      const net = opts.network!;
+      // UDP (discv5) binds, TCP (libp2p) listens
+      throw portInUse(e, { bind: `discovery port ${net.discoveryPort} (UDP)`, listen: `p2p port ${net.p2pPort} (TCP)` }, { bind: "--discovery-port", listen: "--p2p-port" });
+    });
     chain.emitter.on("finalized", (e) => this.logger.info("finalized", { epoch: e.epoch, root: e.root }));
     chain.emitter.on("reorg", (e) => this.logger.info("reorg", { depth: e.depth, slot: e.slot, newHead: e.newHeadBlock }));
     this.clockLoop = this.runClock();
@@ -273,4 +281,19 @@ export function previousEpochTargetParticipation(cached: CachedBeaconState): num
     if (attesters.has(i)) voted += eb;
   }
   return total > 0 ? voted / total : null;
+}
+
+/**
+ * A port already taken, anywhere in `e`'s causes, becomes an error naming the port and the flag that moves it
+ * (by the failing call: "listen" for TCP, "bind" for UDP); any other error is returned as it is.
+ */
+function portInUse(e: unknown, what: { listen: string; bind?: string }, flags: { listen: string; bind?: string }): unknown {
+  for (let c: unknown = e; c instanceof Error; c = c.cause) {
+    const err = c as NodeJS.ErrnoException;
+    if (err.code !== "EADDRINUSE" && !/EADDRINUSE/.test(err.message)) continue;
+    const udp = err.syscall === "bind" || /\bbind EADDRINUSE/.test(err.message);
+    const kind = udp && what.bind !== undefined ? "bind" : "listen";
+    return new Error(`${what[kind]} is in use (another node running?): choose another with ${flags[kind]}`, { cause: e });
+  }
+  return e;
 }

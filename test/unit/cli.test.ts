@@ -160,11 +160,11 @@ describe("cairn transition: unreadable or malformed inputs", () => {
     for (const [file, detail] of [
       ["truncated.ssz", /: Offset out of bounds|shorter than the minimum/],
       ["half.ssz", /shorter than the minimum|Offset/],
-      ["empty.ssz", /: the file is empty$/m],
+      ["empty.ssz", /\(the file is empty\)$/m],
     ] as const) {
       assertOneError(
         cairn(["transition", "--config", "minimal", "--pre", tmp(file)]),
-        new RegExp(`^cairn transition: error: pre-state file ${escape(tmp(file))} is not an SSZ BeaconState for config minimal: .*`),
+        new RegExp(`^cairn transition: error: pre-state file ${escape(tmp(file))} is not a BeaconState for the minimal preset: wrong --config\\? \\(.*`),
       );
       assert.match(cairn(["transition", "--config", "minimal", "--pre", tmp(file)]).stderr, detail);
     }
@@ -173,14 +173,14 @@ describe("cairn transition: unreadable or malformed inputs", () => {
   it("a block file given as --pre", () => {
     assertOneError(
       cairn(["transition", "--config", "minimal", "--pre", tmp("block.ssz")]),
-      /^cairn transition: error: pre-state file .*block\.ssz is not an SSZ BeaconState for config minimal: \d+ bytes is shorter than the minimum/,
+      /^cairn transition: error: pre-state file .*block\.ssz is not a BeaconState for the minimal preset: wrong --config\? \(\d+ bytes is shorter than the minimum/,
     );
   });
 
-  it("a minimal state read with the mainnet config", () => {
+  it("a minimal state read with the mainnet config says so", () => {
     assertOneError(
       cairn(["transition", "--config", "mainnet", "--pre", tmp("state.ssz")]),
-      /^cairn transition: error: pre-state file .*state\.ssz is not an SSZ BeaconState for config mainnet: /,
+      /^cairn transition: error: pre-state file .*state\.ssz is not a BeaconState for the mainnet preset: wrong --config\? \(it is a minimal-preset state\) \(/,
     );
   });
 

@@ -10,7 +10,7 @@ import { BeaconNode, type BeaconNodeOptions } from "../../node/node.js";
 import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
 import { createLogger, type Logger } from "../../util/logger.js";
-import { CliError, EXIT_OK, loadBeaconConfig, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
+import { CliError, EXIT_OK, loadBeaconConfig, notAStateMessage, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
 import { flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
 
 const NAME = "beacon";
@@ -120,7 +120,8 @@ export function loadNetwork(
     try {
       state = config.types.BeaconState.deserializeToViewDU(bytes);
     } catch (e) {
-      throw new CliError(`genesis state ${genesisPath} is not a BeaconState for this config: ${(e as Error).message}`);
+      const flag = v.network !== undefined ? "--network" : v.config !== undefined ? "--config" : "--testnet-dir";
+      throw new CliError(`genesis state ${genesisPath} is ${notAStateMessage(config, bytes, flag, (e as Error).message)}`);
     }
     const wrong = bundled ? genesisMismatch(bundled, state) : null;
     if (wrong) throw new CliError(`genesis state ${genesisPath} is not the ${bundled!.name} genesis: ${wrong}`);
@@ -173,6 +174,15 @@ async function run(args: string[], io: Io): Promise<number> {
   if (v.datadir === undefined) throw new CliError("--datadir is required (see cairn beacon --help)");
   const logger = createLogger({ level: v["log-level"] });
   const { config, genesis, bootnodes } = loadNetwork(v, (m) => io.stderr(`warning: ${m}\n`), (m) => logger.info(m));
+  // an empty datadir needs a genesis: say which file was looked for, before anything starts
+  if (genesis === null && !existsSync(join(v.datadir, "chain"))) {
+    const dir = v["testnet-dir"];
+    throw new CliError(
+      dir !== undefined
+        ? `no genesis state: ${join(dir, "genesis.ssz")} does not exist (put the network's genesis.ssz there, or give --genesis-state FILE.ssz)`
+        : `no genesis state for an empty --datadir ${v.datadir}: give --genesis-state FILE.ssz (or --interop-validators N)`,
+    );
+  }
   const metricsOn = v.metrics || given("metrics.port");
   let network: BeaconNodeOptions["network"] = null;
   if (!v["no-network"]) {

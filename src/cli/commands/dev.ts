@@ -1,6 +1,6 @@
 // cairn dev: a local chain in one command. Interop genesis, a beacon node, and the validator client talking to it
 // over the REST API (same process, real HTTP), on the real wall clock; one status line per epoch.
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBeaconConfig, type BeaconConfig } from "../../config/index.js";
@@ -13,7 +13,7 @@ import { createValidatorMetrics } from "../../validator/metrics.js";
 import { SlashingProtection } from "../../validator/slashingProtection/index.js";
 import { Validator } from "../../validator/validator.js";
 import { CliError, EXIT_ERROR, EXIT_OK, expectedFinalizedEpoch, loadBeaconConfig, type Command, type Io } from "../common.js";
-import { logLevel, metricsPort, optionsHelp, parseOptions, restPort, str, uint } from "../options.js";
+import { logLevel, type OptionValues, metricsPort, optionsHelp, parseOptions, restPort, str, uint } from "../options.js";
 import { waitForShutdownSignal } from "./beacon.js";
 
 const NAME = "dev";
@@ -62,15 +62,26 @@ async function run(args: string[], io: Io): Promise<number> {
   if (v["seconds-per-slot"] !== undefined) secondsPerSlot = v["seconds-per-slot"];
   if (secondsPerSlot < 1) throw new CliError("--seconds-per-slot: at least 1");
   const config = createBeaconConfig({ ...base, SECONDS_PER_SLOT: secondsPerSlot });
-  const untilEpoch = v["until-epoch"] ?? null;
-  const genesisTime = v["genesis-time"] ?? Math.floor(Date.now() / 1000) + 3;
   const datadir = v.datadir ?? mkdtempSync(join(tmpdir(), "cairn-dev-"));
   mkdirSync(datadir, { recursive: true });
+  try {
+    return await runIn(datadir, v, config, io);
+  } finally {
+    // a directory we made up is ours to remove; a --datadir is the user's, kept for the next run
+    if (v.datadir === undefined) rmSync(datadir, { recursive: true, force: true });
+  }
+}
+
+async function runIn(datadir: string, v: OptionValues<typeof OPTIONS>, config: BeaconConfig, io: Io): Promise<number> {
+  const validators = v.validators;
+  const secondsPerSlot = config.SECONDS_PER_SLOT;
+  const untilEpoch = v["until-epoch"] ?? null;
+  const genesisTime = v["genesis-time"] ?? Math.floor(Date.now() / 1000) + 3;
   const logger = createLogger({ level: v["log-level"] });
 
   const genesis = createInteropGenesisState(config, validators, genesisTime);
   io.stdout(
-    `cairn dev: ${validators} validators, ${config.CONFIG_NAME} config, ${secondsPerSlot} s slots, genesis ${new Date(genesisTime * 1000).toISOString()}, datadir ${datadir}\n`,
+    `cairn dev: ${validators} validators, ${config.CONFIG_NAME} config, ${secondsPerSlot} s slots, genesis ${new Date(genesisTime * 1000).toISOString()}, datadir ${datadir}${v.datadir === undefined ? " (temporary: removed at exit)" : ""}\n`,
   );
   const shutdown = waitForShutdownSignal(logger);
   let node: BeaconNode;
