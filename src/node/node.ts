@@ -17,6 +17,7 @@ import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition
 import { toHex } from "../util/bytes.js";
 import { SlotClock } from "../util/slotClock.js";
 import { nullLogger, type Logger } from "../util/logger.js";
+import { logHeartbeat, type HeartbeatOptions } from "./heartbeat.js";
 import { createNodeMetrics, registerNetworkMetrics, startMetricsServer, type NodeMetrics } from "./metrics.js";
 
 export interface BeaconNodeOptions {
@@ -33,6 +34,7 @@ export interface BeaconNodeOptions {
   /** ms since the Unix epoch (tests). */
   now?: () => number;
   version?: string;
+  heartbeat?: HeartbeatOptions;
   /** libp2p networking; none: a standalone node (cairn dev) */
   network?: {
     privateKey: PrivateKey;
@@ -220,7 +222,18 @@ export class BeaconNode {
       } catch (e) {
         this.logger.warn("clock tick failed", { slot, error: e as Error });
       }
+      if (slot % this.config.SLOTS_PER_EPOCH === 0) this.heartbeat();
     }
+  }
+
+  private heartbeat(): void {
+    const s = this.status();
+    logHeartbeat(this.logger, {
+      ...s,
+      slotsPerEpoch: this.config.SLOTS_PER_EPOCH,
+      peers: this.network ? s.peers : null,
+      syncing: this.network?.syncStatus().isSyncing ?? false,
+    }, this.opts.heartbeat);
   }
 
   status(): NodeStatus {

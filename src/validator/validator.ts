@@ -16,6 +16,7 @@ import { ProposerDutiesService } from "./services/proposerDuties.js";
 import { ValidatorSigner, type SlashingProtectionLike } from "./signer.js";
 import { DoppelgangerError, DoppelgangerWatch, isLivenessUnsupported } from "./doppelganger.js";
 import { compareSpec } from "./specCheck.js";
+import { DutySummary } from "./summary.js";
 import { TimeCheck, type TimeSource } from "./timeCheck.js";
 
 export interface SlashingProtectionHandle extends SlashingProtectionLike {
@@ -73,6 +74,9 @@ export class Validator implements HeadWaiter {
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private doppelganger: DoppelgangerWatch | undefined;
+  private readonly summary: DutySummary;
+  /** Our keys' balances at the last summary (Gwei), to show the change. */
+  private lastBalances = new Map<number, number>();
   private resolveStopped: (e: DoppelgangerError) => void = () => {};
   /** Resolves when the client stops itself (a doppelganger was seen); it is then closed. */
   readonly stopped = new Promise<DoppelgangerError>((r) => (this.resolveStopped = r));
@@ -83,6 +87,7 @@ export class Validator implements HeadWaiter {
   private dutiesEpoch = -1;
   private dutiesTask: Promise<boolean> = Promise.resolve(false);
   private dutiesOk = false;
+  private summaryEpoch = -1;
 
   private constructor(
     private readonly opts: ValidatorOptions,
@@ -93,6 +98,7 @@ export class Validator implements HeadWaiter {
   ) {
     const config = opts.config;
     const logger = opts.logger ?? nullLogger;
+    this.summary = new DutySummary(config.SLOTS_PER_EPOCH);
     this.clock = new SlotClock({
       genesisTime: genesis.genesisTime,
       secondsPerSlot: opts.secondsPerSlot ?? config.SECONDS_PER_SLOT,
@@ -109,7 +115,7 @@ export class Validator implements HeadWaiter {
       beaconSlot: () => this.beaconSlot(),
       maxEpochsFromHead: opts.maxEpochsFromHead,
     });
-    this.ctx = { config, api, clock: this.clock, signer: this.signer, logger, metrics: opts.metrics, signal: this.controller.signal };
+    this.ctx = { config, api, clock: this.clock, signer: this.signer, logger, metrics: opts.metrics, summary: this.summary, signal: this.controller.signal };
     this.indices = new IndicesService(this.ctx, this.signer.pubkeys);
     this.proposerDuties = new ProposerDutiesService(this.ctx, this.indices);
     this.attesterDuties = new AttesterDutiesService(this.ctx, this.indices);
@@ -291,6 +297,11 @@ export class Validator implements HeadWaiter {
 
   private async runEpochTasks(epoch: number): Promise<void> {
     this.dutiesOk = false;
+    if (epoch !== this.summaryEpoch) {
+      // the epoch we started in is summed up at its end; nothing before it
+      if (this.summaryEpoch >= 0) this.track(this.logEpochSummary(epoch - 1));
+      this.summaryEpoch = epoch;
+    }
     const found = this.indices.unknownCount > 0 ? await this.indices.refresh() : [];
     const force = found.length > 0;
     await Promise.all([this.proposerDuties.poll(epoch, force), this.attesterDuties.poll(epoch, force), this.attesterDuties.poll(epoch + 1, force)]);
@@ -300,6 +311,48 @@ export class Validator implements HeadWaiter {
     this.blocks.prune(minSlot);
     this.attestations.prune(minSlot);
     if (this.indices.unknownCount > 0) this.ctx.logger.info("keys unknown to the beacon node", { count: this.indices.unknownCount });
+  }
+
+  /** One line for the epoch just ended: duties done and missed (with why), and our keys' balances. */
+  private async logEpochSummary(epoch: number): Promise<void> {
+    const t = this.summary.take(epoch);
+    const held = this.doppelganger !== undefined && !this.doppelganger.released;
+    const fields: Record<string, unknown> = {
+      epoch,
+      attestations: t.done.attestation,
+      proposals: t.done.block,
+      aggregates: t.done.aggregate,
+      missed: t.missed.length,
+    };
+    if (held) fields["signing"] = "held by doppelganger protection";
+    const indices = this.indices.indices;
+    if (indices.length > 0) {
+      try {
+        const vs = await this.api.getStateValidators("head", indices);
+        let total = 0;
+        let change = 0;
+        const losing: number[] = [];
+        for (const v of vs) {
+          total += v.balance;
+          const before = this.lastBalances.get(v.index);
+          if (before !== undefined) {
+            change += v.balance - before;
+            if (v.balance < before) losing.push(v.index);
+          }
+          this.lastBalances.set(v.index, v.balance);
+        }
+        fields["balanceEth"] = (total / 1e9).toFixed(4);
+        fields["changeGwei"] = change;
+        if (losing.length > 0) fields["losing"] = losing.slice(0, 10).join(",") + (losing.length > 10 ? ",..." : "");
+      } catch (e) {
+        this.ctx.logger.debug("balances unavailable", { error: e });
+      }
+    }
+    this.ctx.logger.info("epoch summary", fields);
+    for (const m of t.missed.slice(0, 5)) {
+      this.ctx.logger.warn("missed duty", { epoch, kind: m.kind, slot: m.slot, validator: m.validator, outcome: m.outcome, reason: m.reason });
+    }
+    if (t.missed.length > 5) this.ctx.logger.warn("more missed duties", { epoch, count: t.missed.length - 5 });
   }
 
   private async pollSyncing(): Promise<void> {
