@@ -157,7 +157,7 @@ export class BeaconNode {
       });
     }
     const network = this.network;
-    if (network) registerNetworkMetrics(this.metrics.registry, network);
+    if (network) registerNetworkMetrics(this.metrics, network);
     if (opts.rest) {
       this.api = await createBeaconApiServer({
         chain,
