@@ -28,8 +28,8 @@ export function isLivenessUnsupported(e: unknown): boolean {
 }
 
 export class DoppelgangerWatch {
-  private readonly firstEpoch: number;
-  private readonly lastEpoch: number;
+  private firstEpoch: number;
+  private lastEpoch: number;
   /** Epochs that passed their check after they ended. */
   private readonly done = new Set<number>();
   private running: Promise<boolean> | undefined;
@@ -39,7 +39,7 @@ export class DoppelgangerWatch {
     private readonly ctx: ValidatorContext,
     private readonly indices: IndicesService,
     startEpoch: number,
-    epochs = DOPPELGANGER_EPOCHS,
+    private readonly epochs = DOPPELGANGER_EPOCHS,
   ) {
     this.firstEpoch = startEpoch + 1;
     this.lastEpoch = startEpoch + epochs;
@@ -73,7 +73,15 @@ export class DoppelgangerWatch {
         try {
           answer = await this.ctx.api.getLiveness(e, indices);
         } catch (err) {
-          if (!this.ctx.signal.aborted) this.ctx.logger.warn("doppelganger protection: liveness unavailable, keys stay held", { epoch: e, error: err });
+          if (this.ctx.signal.aborted) return false;
+          this.ctx.logger.warn("doppelganger protection: liveness unavailable, keys stay held", { epoch: e, error: err });
+          // nodes answer for recent epochs only: one missed for long is watched no more, the watch starts over
+          if (e < epoch - 1) {
+            this.done.clear();
+            this.firstEpoch = epoch;
+            this.lastEpoch = epoch + this.epochs - 1;
+            this.ctx.logger.warn("doppelganger protection: watching again from this epoch", { epochs: `${this.firstEpoch}-${this.lastEpoch}` });
+          }
           return false;
         }
         const wanted = new Set(indices);

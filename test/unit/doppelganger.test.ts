@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createBeaconApiServer, type BeaconApiServer } from "../../src/api/server/index.js";
 import { interopSecretKeyBytes } from "../../src/crypto/interop.js";
-import { DoppelgangerError } from "../../src/validator/doppelganger.js";
+import { DoppelgangerError, DoppelgangerWatch } from "../../src/validator/doppelganger.js";
+import { nullLogger } from "../../src/util/logger.js";
 import { SlashingProtection } from "../../src/validator/slashingProtection/index.js";
 import { Validator, type SlashingProtectionHandle } from "../../src/validator/validator.js";
 import { buildApiTestChain, type ApiTestChain } from "../utils/apiServerChain.js";
@@ -128,5 +129,54 @@ describe("doppelganger protection", () => {
     } finally {
       await node.close();
     }
+  });
+});
+
+describe("the doppelganger watch, step by step", () => {
+  /** A watch over validators 7 and 9 started in epoch 10 (8-slot epochs), with liveness answers from `answer`. */
+  function watch(answer: (epoch: number) => number[] | Error) {
+    const asked: number[] = [];
+    const api = {
+      getLiveness: async (epoch: number, indices: number[]) => {
+        asked.push(epoch);
+        const live = answer(epoch);
+        if (live instanceof Error) throw live;
+        return indices.map((index) => ({ index, isLive: live.includes(index) }));
+      },
+    };
+    const ctx = { api, clock: { epochAtSlot: (s: number) => Math.floor(s / 8) }, logger: nullLogger, signal: new AbortController().signal };
+    const indices = { indices: [7, 9], pubkeyOf: (i: number) => new Uint8Array(48).fill(i) };
+    return { w: new DoppelgangerWatch(ctx as never, indices as never, 10), asked };
+  }
+  const slot = (epoch: number, i = 0) => epoch * 8 + i;
+
+  it("holds through epochs 11 and 12 and releases at 13, having asked about each after it ended", async () => {
+    const { w, asked } = watch(() => []);
+    assert.equal(await w.check(slot(10, 3)), false);
+    assert.deepEqual(asked, [], "the starting epoch is not watched");
+    assert.equal(await w.check(slot(11, 1)), false);
+    assert.equal(await w.check(slot(12, 0)), false);
+    assert.equal(await w.check(slot(13, 0)), true);
+    assert.ok(w.released);
+    assert.deepEqual(asked, [11, 11, 12, 12]);
+  });
+
+  it("a key live in a watched epoch is named, even when the node learns of it only after the epoch", async () => {
+    let asks12 = 0;
+    const { w } = watch((e) => (e === 12 && ++asks12 > 1 ? [9] : []));
+    assert.equal(await w.check(slot(12, 7)), false);
+    await assert.rejects(w.check(slot(13, 0)), (e: Error) => e instanceof DoppelgangerError && e.live.length === 1 && e.live[0]!.index === 9 && e.live[0]!.epoch === 12);
+    assert.equal(w.released, false);
+  });
+
+  it("an epoch that could not be asked about in time restarts the watch", async () => {
+    let down = true;
+    const { w, asked } = watch(() => (down ? new Error("node down") : []));
+    assert.equal(await w.check(slot(11, 0)), false);
+    assert.equal(await w.check(slot(13, 0)), false); // 11 is now too old: watch 13 and 14 instead
+    down = false;
+    assert.equal(await w.check(slot(14, 0)), false);
+    assert.equal(await w.check(slot(15, 0)), true);
+    assert.deepEqual(asked, [11, 11, 13, 14, 14]);
   });
 });
