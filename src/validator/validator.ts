@@ -288,6 +288,7 @@ export class Validator implements HeadWaiter {
       return true;
     } catch (e) {
       if (!(e instanceof DoppelgangerError)) throw e;
+      if (this.controller.signal.aborted) return false; // another slot's check saw it first
       this.ctx.logger.error("doppelganger detected: stopping, nothing was signed", { error: e.message });
       for (const l of e.live) this.ctx.logger.error("key live elsewhere", { index: l.index, pubkey: l.pubkey, epoch: l.epoch });
       void this.close().then(() => this.resolveStopped(e));
