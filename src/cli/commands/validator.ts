@@ -41,7 +41,7 @@ const OPTIONS = {
     return p;
   }),
   "doppelganger-protection": custom("<true|false>", "watch the keys for 2 epochs before signing (default true)", (v, flag) => parseBool(v, flag, true)),
-  "doppelganger-unsupported": custom("<refuse|proceed>", "a beacon node without the liveness endpoint: refuse to start (default) or sign unwatched", (v, flag) => {
+  "doppelganger-unsupported": custom("<refuse|proceed>", "a node without the liveness endpoint: refuse it (default) or sign unwatched", (v, flag) => {
     if (v === undefined || v === "refuse" || v === "proceed") return v ?? "refuse";
     throw new CliError(`${flag}: expected refuse or proceed, got ${JSON.stringify(v)}`);
   }),
