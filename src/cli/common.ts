@@ -9,11 +9,23 @@ import { isNamedConfig, parseChainConfigYaml } from "../config/load.js";
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** One line typed by the user (without its newline), null at the end of input; absent: nothing can be asked. */
+  readLine?(): Promise<string | null>;
 }
 
 export const processIo: Io = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
+  readLine: async () => {
+    const { createInterface } = await import("node:readline");
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    try {
+      for await (const line of rl) return line;
+      return null;
+    } finally {
+      rl.close();
+    }
+  },
 };
 
 export interface Command {
@@ -34,6 +46,8 @@ export class CliError extends Error {
 export const EXIT_OK = 0;
 /** Any failure: bad arguments, unreadable or malformed input, an invalid block. */
 export const EXIT_ERROR = 2;
+/** cairn validator: doppelganger protection saw one of our keys live elsewhere; nothing was signed. */
+export const EXIT_DOPPELGANGER = 3;
 
 export function isDebug(): boolean {
   const v = process.env["CAIRN_DEBUG"];
@@ -150,6 +164,24 @@ export function loadBeaconConfig(arg: string, warn: (msg: string) => void, info:
   } catch (e) {
     throw new CliError(`config file ${arg}: ${errorMessage(e)}`, { cause: e });
   }
+}
+
+/**
+ * Why SSZ bytes are not a BeaconState for `config`, said as what to do: the preset the config uses, and the
+ * other preset's name when the bytes are one of its states (the usual cause: the wrong --network or --config).
+ */
+export function notAStateMessage(config: BeaconConfig, bytes: Uint8Array, flag: string, detail: string): string {
+  const ours = config.SLOTS_PER_HISTORICAL_ROOT === getNamedConfig("minimal").SLOTS_PER_HISTORICAL_ROOT ? "minimal" : "mainnet";
+  const other = ours === "minimal" ? "mainnet" : "minimal";
+  let decodesAsOther = false;
+  try {
+    getNamedConfig(other).types.BeaconState.deserialize(bytes);
+    decodesAsOther = true;
+  } catch {
+    // not the other preset's either
+  }
+  const hint = decodesAsOther ? ` (it is a ${other}-preset state)` : "";
+  return `not a BeaconState for the ${ours} preset: wrong ${flag}?${hint} (${detail})`;
 }
 
 /**

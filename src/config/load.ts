@@ -10,7 +10,7 @@
 // For a flat file one message through `opts.info` names the keys taken from the preset (a PRESET_BASE file
 // declares its base, so nothing is said).
 // Keys of later forks (ALTAIR_FORK_EPOCH, TERMINAL_TOTAL_DIFFICULTY, ...) are ignored quietly; any other key this
-// client does not know is reported through `opts.warn` and otherwise ignored.
+// client does not know is an error naming the closest known key (a typo must not fall back to a preset value).
 //
 // The YAML is parsed with the failsafe schema: every scalar stays the exact string written in the file,
 // so 0x00000000 is not read as the number 0, 2^64-1 is not rounded, and `null`/`~`/`yes` are never
@@ -26,7 +26,7 @@ export { mainnetV1Config, minimalV1Config, presetBases } from "./presetsV1.js";
 export type PresetName = "mainnet" | "minimal";
 
 export interface ParseChainConfigOptions {
-  /** Receives one message per problem that does not prevent loading (e.g. unknown keys). */
+  /** Receives one message per problem that does not prevent loading. */
   warn?: (msg: string) => void;
   /** Receives one message naming the keys a flat file leaves out, taken from the preset (none when it lists all). */
   info?: (msg: string) => void;
@@ -52,16 +52,6 @@ const PRESET_BASE_KEY = "PRESET_BASE";
 export function parseChainConfigYaml(text: string, opts: ParseChainConfigOptions = {}): ChainConfig {
   const entries = parseYamlMapping(text);
 
-  const unknown = [...entries.keys()].filter((k) => !KNOWN_KEYS.has(k) && k !== PRESET_BASE_KEY && !isLaterForkKey(k));
-  if (unknown.length > 0 && opts.warn) {
-    const list = unknown.map(printableKey).join(", ");
-    opts.warn(
-      unknown.length === 1
-        ? `ignoring unknown config key ${list}`
-        : `ignoring ${unknown.length} unknown config keys: ${list}`,
-    );
-  }
-
   let base: ChainConfig;
   let baseName: string | null;
   if (entries.has(PRESET_BASE_KEY)) {
@@ -85,6 +75,16 @@ export function parseChainConfigYaml(text: string, opts: ParseChainConfigOptions
     const name = opts.defaultPreset ?? presetOfConfigName(entries.get("CONFIG_NAME")) ?? "mainnet";
     base = namedConfigs[name]!;
     baseName = `${name} preset (spec v0.12.3)`;
+  }
+
+  // a misspelt key would otherwise leave its value at the preset's, silently (SECONDS_PER_SLTO: 2 running 6 s slots)
+  const unknown = [...entries.keys()].filter((k) => !KNOWN_KEYS.has(k) && k !== PRESET_BASE_KEY && !isLaterForkKey(k));
+  if (unknown.length > 0) {
+    const named = unknown.map((k) => {
+      const near = closestKey(k);
+      return near === undefined ? printableKey(k) : `${printableKey(k)} (did you mean ${near}?)`;
+    });
+    throw new Error(`unknown config key${unknown.length === 1 ? "" : "s"} ${named.join(", ")}: not a phase 0 key nor a later fork's`);
   }
 
   const out: Record<string, unknown> = {};
@@ -218,6 +218,30 @@ function describe(raw: RawValue | undefined): string {
   if (raw === "") return "an empty value";
   const s = raw.length > 80 ? `${raw.slice(0, 77)}...` : raw;
   return JSON.stringify(s);
+}
+
+/** The known key nearest to `key` by edit distance, when near enough to be a typo of it. */
+function closestKey(key: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of [...CHAIN_CONFIG_KEYS, PRESET_BASE_KEY]) {
+    const d = editDistance(key.toUpperCase(), k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+}
+
+/** Levenshtein distance, a transposition counting as one edit (SLTO for SLOT). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 function printableKey(k: string): string {

@@ -9,6 +9,8 @@ import { EventLoopDelayMonitor } from "../util/eventLoop.js";
 
 export interface NodeMetrics {
   registry: Registry;
+  /** What libp2p_peers reads (0 until networking registers its count). */
+  peerCount: () => number;
   blockImportSeconds: Histogram;
   gossipAttestations: Counter<"outcome">;
 }
@@ -16,10 +18,12 @@ export interface NodeMetrics {
 /** Registers the node's metrics on a new registry (or the one given) and hooks them to the chain's events. */
 export function createNodeMetrics(chain: BeaconChain, registry = new Registry()): NodeMetrics {
   const registers = [registry];
-  collectDefaultMetrics({ register: registry, prefix: "cairn_process_" });
+  // the standard names (process_cpu_seconds_total, process_resident_memory_bytes, nodejs_*): dashboards expect them
+  collectDefaultMetrics({ register: registry });
   const q = chain.query;
   const cfg = chain.config;
   const headSlot = () => q.headSlot;
+  const metrics = { registry, peerCount: () => 0 } as NodeMetrics;
 
   new Gauge({ name: "beacon_head_slot", help: "Slot of the head block", registers, collect() { this.set(headSlot()); } });
   new Gauge({
@@ -69,6 +73,16 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
     },
   });
   new Gauge({ name: "beacon_clock_slot", help: "Slot of the fork-choice clock", registers, collect() { this.set(q.stats().forkChoiceSlot); } });
+  new Gauge({
+    name: "cairn_sync_distance_slots",
+    help: "Slots between the clock and the head",
+    registers,
+    collect() {
+      this.set(Math.max(0, q.stats().forkChoiceSlot - headSlot()));
+    },
+  });
+  // a standalone node has no peers; networking sets the source (registerNetworkMetrics)
+  new Gauge({ name: "libp2p_peers", help: "Connected peers that passed the status handshake", registers, collect() { this.set(metrics.peerCount()); } });
   const reorgs = new Counter({ name: "beacon_reorgs_total", help: "Head changes to a block that does not descend from the old head", registers });
   const reorgDepth = new Histogram({ name: "cairn_reorg_depth_slots", help: "Slots from the old head back to the common ancestor", buckets: [1, 2, 4, 8, 16, 32, 64], registers });
   const blocks = new Counter({ name: "beacon_processed_blocks_total", help: "Blocks imported into the chain", registers });
@@ -154,12 +168,14 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
     labelNames: ["outcome"] as const,
     registers,
   });
-  return { registry, blockImportSeconds, gossipAttestations };
+  metrics.blockImportSeconds = blockImportSeconds;
+  metrics.gossipAttestations = gossipAttestations;
+  return metrics;
 }
 
-/** Peers, sync and gossip (the standard `libp2p_peers`, and Cairn's own). */
+/** Networking: the source of libp2p_peers, range sync and gossip counts. */
 export function registerNetworkMetrics(
-  registry: Registry,
+  metrics: NodeMetrics,
   network: {
     peerManager: { peerCount: number };
     syncStatus(): { syncDistance: number; isSyncing: boolean };
@@ -168,9 +184,8 @@ export function registerNetworkMetrics(
     gossip: { getCounters(): Record<string, { accept: number; ignore: number; reject: number }> };
   },
 ): void {
-  const registers = [registry];
-  new Gauge({ name: "libp2p_peers", help: "Connected peers that passed the status handshake", registers, collect() { this.set(network.peerManager.peerCount); } });
-  new Gauge({ name: "cairn_sync_distance_slots", help: "Slots between the clock and the head", registers, collect() { this.set(network.syncStatus().syncDistance); } });
+  const registers = [metrics.registry];
+  metrics.peerCount = () => network.peerManager.peerCount;
   new Gauge({ name: "cairn_sync_syncing", help: "1 while range sync is catching up", registers, collect() { this.set(network.syncStatus().isSyncing ? 1 : 0); } });
   new Gauge({ name: "cairn_sync_blocks_imported", help: "Blocks imported by range sync since start", registers, collect() { this.set(network.rangeSync.blocksImported); } });
   new Gauge({ name: "cairn_backfill_slot", help: "Oldest slot the history reaches (0: back to genesis)", registers, collect() { this.set(network.backfill.progress().slot); } });

@@ -20,6 +20,7 @@ import { toHex } from "../util/bytes.js";
 import { SlotClock } from "../util/slotClock.js";
 import { nullLogger, type Logger } from "../util/logger.js";
 import { DbEth1Store, Eth1Follower, Eth1Rpc, MemoryEth1Store, waitForEth1Genesis } from "../eth1/index.js";
+import { logHeartbeat, type HeartbeatOptions } from "./heartbeat.js";
 import { createNodeMetrics, registerEth1Metrics, registerNetworkMetrics, startMetricsServer, type NodeMetrics } from "./metrics.js";
 
 export interface BeaconNodeOptions {
@@ -45,6 +46,7 @@ export interface BeaconNodeOptions {
   eth1?: { endpoints: string[]; depositContract: string; depositBlock: number } | null;
   /** aborts a wait for eth1 genesis */
   signal?: AbortSignal;
+  heartbeat?: HeartbeatOptions;
   /** libp2p networking; none: a standalone node (cairn dev) */
   network?: {
     privateKey: PrivateKey;
@@ -178,7 +180,7 @@ export class BeaconNode {
       });
     }
     const network = this.network;
-    if (network) registerNetworkMetrics(this.metrics.registry, network);
+    if (network) registerNetworkMetrics(this.metrics, network);
     if (opts.eth1) {
       const rpc = new Eth1Rpc({ endpoints: opts.eth1.endpoints, chainId: this.config.DEPOSIT_CHAIN_ID });
       const eth1 = new Eth1Follower({ ...opts.eth1, config: this.config, rpc, store: new DbEth1Store(this.db), logger: this.logger.child("eth1") });
@@ -218,16 +220,24 @@ export class BeaconNode {
         logger: this.logger,
         eth1: this.eth1,
       });
-      const { port } = await this.api.listen(opts.rest.address, opts.rest.port);
+      const { port } = await this.api.listen(opts.rest.address, opts.rest.port).catch((e: unknown) => {
+        throw portInUse(e, { listen: `REST API port ${opts.rest!.port}` }, { listen: "--rest.port" });
+      });
       this.restPort = port;
       this.logger.info("REST API listening", { address: opts.rest.address, port });
     }
     if (opts.metrics) {
-      this.metricsServer = await startMetricsServer(this.metrics.registry, opts.metrics.address, opts.metrics.port);
+      this.metricsServer = await startMetricsServer(this.metrics.registry, opts.metrics.address, opts.metrics.port).catch((e: unknown) => {
+        throw portInUse(e, { listen: `metrics port ${opts.metrics!.port}` }, { listen: "--metrics.port" });
+      });
       this.metricsPort = this.metricsServer.port;
       this.logger.info("metrics listening", { address: opts.metrics.address, port: this.metricsPort });
     }
-    await network?.start();
+    await network?.start().catch((e: unknown) => {
+      const net = opts.network!;
+      // UDP (discv5) binds, TCP (libp2p) listens
+      throw portInUse(e, { bind: `discovery port ${net.discoveryPort} (UDP)`, listen: `p2p port ${net.p2pPort} (TCP)` }, { bind: "--discovery-port", listen: "--p2p-port" });
+    });
     chain.emitter.on("finalized", (e) => this.logger.info("finalized", { epoch: e.epoch, root: e.root }));
     chain.emitter.on("reorg", (e) => this.logger.info("reorg", { depth: e.depth, slot: e.slot, newHead: e.newHeadBlock }));
     this.clockLoop = this.runClock();
@@ -246,7 +256,18 @@ export class BeaconNode {
       } catch (e) {
         this.logger.warn("clock tick failed", { slot, error: e as Error });
       }
+      if (slot % this.config.SLOTS_PER_EPOCH === 0) this.heartbeat();
     }
+  }
+
+  private heartbeat(): void {
+    const s = this.status();
+    logHeartbeat(this.logger, {
+      ...s,
+      slotsPerEpoch: this.config.SLOTS_PER_EPOCH,
+      peers: this.network ? s.peers : null,
+      syncing: this.network?.syncStatus().isSyncing ?? false,
+    }, this.opts.heartbeat);
   }
 
   status(): NodeStatus {
@@ -323,4 +344,19 @@ async function genesisFromEth1(
   await follower.init();
   const state = await waitForEth1Genesis({ config, follower, rpc, logger: logger.child("eth1"), signal });
   return createCachedBeaconState(config, state);
+}
+
+/**
+ * A port already taken, anywhere in `e`'s causes, becomes an error naming the port and the flag that moves it
+ * (by the failing call: "listen" for TCP, "bind" for UDP); any other error is returned as it is.
+ */
+function portInUse(e: unknown, what: { listen: string; bind?: string }, flags: { listen: string; bind?: string }): unknown {
+  for (let c: unknown = e; c instanceof Error; c = c.cause) {
+    const err = c as NodeJS.ErrnoException;
+    if (err.code !== "EADDRINUSE" && !/EADDRINUSE/.test(err.message)) continue;
+    const udp = err.syscall === "bind" || /\bbind EADDRINUSE/.test(err.message);
+    const kind = udp && what.bind !== undefined ? "bind" : "listen";
+    return new Error(`${what[kind]} is in use (another node running?): choose another with ${flags[kind]}`, { cause: e });
+  }
+  return e;
 }

@@ -167,6 +167,9 @@ export class Testnet {
         this.passwordFile(),
         "--config",
         join(this.testnetDir, "config.yaml"),
+        // each key runs in one client of a chain that starts now: a watch would only cost the first epochs
+        "--doppelganger-protection",
+        "false",
         "--log-level",
         this.o.logLevel ?? "info",
       ]);

@@ -25,7 +25,7 @@ export interface SlashingProtectionLike {
   checkAndInsertAttestation(pubkey: Uint8Array, sourceEpoch: number, targetEpoch: number, signingRoot: Uint8Array): Promise<void>;
 }
 
-export type RefusalReason = "clock" | "head" | "invalid" | "slashing-protection" | "unknown-key";
+export type RefusalReason = "clock" | "head" | "invalid" | "slashing-protection" | "unknown-key" | "doppelganger";
 
 export class SigningRefusedError extends Error {
   constructor(
@@ -58,6 +58,8 @@ export class ValidatorSigner {
   private readonly domains = new Map<string, Uint8Array>();
   private readonly config: BeaconConfig;
   private readonly maxEpochsFromHead: number;
+  /** Doppelganger protection holds every key until its watch has passed. */
+  private held = false;
 
   constructor(private readonly opts: SignerOptions) {
     this.config = opts.config;
@@ -71,6 +73,11 @@ export class ValidatorSigner {
       this.keys.set(hex, sk);
       this.pubkeys.push(pubkey);
     }
+  }
+
+  /** While held, every signature is refused (doppelganger protection's watch). */
+  hold(held: boolean): void {
+    this.held = held;
   }
 
   hasKey(pubkey: Uint8Array): boolean {
@@ -162,6 +169,7 @@ export class ValidatorSigner {
   }
 
   private key(pubkey: Uint8Array): SecretKey {
+    if (this.held) throw new SigningRefusedError("doppelganger", "doppelganger protection holds the keys: nothing is signed yet");
     const sk = this.keys.get(toHex(pubkey));
     if (!sk) throw new SigningRefusedError("unknown-key", `no secret key for ${toHex(pubkey)}`);
     return sk;

@@ -22,6 +22,7 @@ export const CRITICAL_SPEC_KEYS: readonly ConfigKey[] = [
   "DOMAIN_RANDAO",
   "DOMAIN_SELECTION_PROOF",
   "DOMAIN_AGGREGATE_AND_PROOF",
+  "DOMAIN_VOLUNTARY_EXIT",
 ];
 
 export interface SpecCheckResult {

@@ -14,7 +14,9 @@ import { bytesEqual, toHex, type ValidatorContext } from "./services/context.js"
 import { IndicesService } from "./services/indices.js";
 import { ProposerDutiesService } from "./services/proposerDuties.js";
 import { ValidatorSigner, type SlashingProtectionLike } from "./signer.js";
+import { DoppelgangerError, DoppelgangerWatch, isLivenessUnsupported } from "./doppelganger.js";
 import { compareSpec } from "./specCheck.js";
+import { DutySummary } from "./summary.js";
 import { TimeCheck, type TimeSource } from "./timeCheck.js";
 
 export interface SlashingProtectionHandle extends SlashingProtectionLike {
@@ -45,6 +47,12 @@ export interface ValidatorOptions {
   maxEpochsFromHead?: number;
   /** While the beacon node is unreachable or before genesis, ask again after this long (default 5 s). */
   genesisRetryMs?: number;
+  /**
+   * Doppelganger protection (off without this): sign nothing until the keys have been watched for `epochs`
+   * (default 2) through the liveness endpoint. A node without that endpoint: create() throws ("refuse") or the
+   * client signs without the watch ("proceed").
+   */
+  doppelganger?: { epochs?: number; unsupported: "refuse" | "proceed" };
   /** Aborts create() while it waits for the beacon node. */
   signal?: AbortSignal;
 }
@@ -65,6 +73,13 @@ export class Validator implements HeadWaiter {
   private unsubscribeEvents: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  private doppelganger: DoppelgangerWatch | undefined;
+  private readonly summary: DutySummary;
+  /** Our keys' balances at the last summary (Gwei), to show the change. */
+  private lastBalances = new Map<number, number>();
+  private resolveStopped: (e: DoppelgangerError) => void = () => {};
+  /** Resolves when the client stops itself (a doppelganger was seen); it is then closed. */
+  readonly stopped = new Promise<DoppelgangerError>((r) => (this.resolveStopped = r));
 
   /** The latest head event's slot, and the node's own current slot (head_slot + sync_distance) at its last poll. */
   private headSlot: number | null = null;
@@ -72,15 +87,18 @@ export class Validator implements HeadWaiter {
   private dutiesEpoch = -1;
   private dutiesTask: Promise<boolean> = Promise.resolve(false);
   private dutiesOk = false;
+  private summaryEpoch = -1;
 
   private constructor(
     private readonly opts: ValidatorOptions,
     readonly api: BeaconNodes,
     readonly genesis: Genesis,
     private readonly slashingProtection: SlashingProtectionHandle,
+    private readonly watchDoppelgangers: boolean,
   ) {
     const config = opts.config;
     const logger = opts.logger ?? nullLogger;
+    this.summary = new DutySummary(config.SLOTS_PER_EPOCH);
     this.clock = new SlotClock({
       genesisTime: genesis.genesisTime,
       secondsPerSlot: opts.secondsPerSlot ?? config.SECONDS_PER_SLOT,
@@ -97,7 +115,7 @@ export class Validator implements HeadWaiter {
       beaconSlot: () => this.beaconSlot(),
       maxEpochsFromHead: opts.maxEpochsFromHead,
     });
-    this.ctx = { config, api, clock: this.clock, signer: this.signer, logger, metrics: opts.metrics, signal: this.controller.signal };
+    this.ctx = { config, api, clock: this.clock, signer: this.signer, logger, metrics: opts.metrics, summary: this.summary, signal: this.controller.signal };
     this.indices = new IndicesService(this.ctx, this.signer.pubkeys);
     this.proposerDuties = new ProposerDutiesService(this.ctx, this.indices);
     this.attesterDuties = new AttesterDutiesService(this.ctx, this.indices);
@@ -136,8 +154,9 @@ export class Validator implements HeadWaiter {
     try {
       const genesis = await waitForGenesis(api, logger, opts.genesisRetryMs ?? 5000, opts.signal);
       await checkNetwork(api, opts.config, genesis, logger);
+      const watch = opts.doppelganger !== undefined && (await checkLiveness(api, opts, genesis, logger));
       const slashingProtection = await opts.openSlashingProtection(genesis.genesisValidatorsRoot);
-      return new Validator(opts, api, genesis, slashingProtection);
+      return new Validator(opts, api, genesis, slashingProtection, watch);
     } catch (e) {
       api.close();
       throw e;
@@ -153,6 +172,10 @@ export class Validator implements HeadWaiter {
     });
     this.api.start();
     this.timeCheck?.start();
+    if (this.watchDoppelgangers) {
+      this.signer.hold(true);
+      this.doppelganger = new DoppelgangerWatch(this.ctx, this.indices, this.clock.currentEpoch(), this.opts.doppelganger?.epochs);
+    }
     this.unsubscribeEvents = this.api.subscribeEvents(
       ["head"],
       (e) => {
@@ -253,11 +276,33 @@ export class Validator implements HeadWaiter {
     }
     await Promise.all([this.dutiesTask, this.pollSyncing()]);
     if (slot < 0 || this.controller.signal.aborted) return; // before genesis: duties fetched ahead, nothing to sign
+    if (this.doppelganger && !this.doppelganger.released && !(await this.checkDoppelgangers(slot))) return;
     await Promise.all([this.blocks.runSlot(slot), this.attestations.runSlot(slot), this.attesterDuties.prepareAggregation(slot + 1)]);
+  }
+
+  /** True once the watch has passed (the keys are released); a doppelganger stops the client. */
+  private async checkDoppelgangers(slot: number): Promise<boolean> {
+    try {
+      if (!(await this.doppelganger!.check(slot))) return false;
+      this.signer.hold(false);
+      return true;
+    } catch (e) {
+      if (!(e instanceof DoppelgangerError)) throw e;
+      if (this.controller.signal.aborted) return false; // another slot's check saw it first
+      this.ctx.logger.error("doppelganger detected: stopping, nothing was signed", { error: e.message });
+      for (const l of e.live) this.ctx.logger.error("key live elsewhere", { index: l.index, pubkey: l.pubkey, epoch: l.epoch });
+      void this.close().then(() => this.resolveStopped(e));
+      return false;
+    }
   }
 
   private async runEpochTasks(epoch: number): Promise<void> {
     this.dutiesOk = false;
+    if (epoch !== this.summaryEpoch) {
+      // the epoch we started in is summed up at its end; nothing before it
+      if (this.summaryEpoch >= 0) this.track(this.logEpochSummary(epoch - 1));
+      this.summaryEpoch = epoch;
+    }
     const found = this.indices.unknownCount > 0 ? await this.indices.refresh() : [];
     const force = found.length > 0;
     await Promise.all([this.proposerDuties.poll(epoch, force), this.attesterDuties.poll(epoch, force), this.attesterDuties.poll(epoch + 1, force)]);
@@ -267,6 +312,48 @@ export class Validator implements HeadWaiter {
     this.blocks.prune(minSlot);
     this.attestations.prune(minSlot);
     if (this.indices.unknownCount > 0) this.ctx.logger.info("keys unknown to the beacon node", { count: this.indices.unknownCount });
+  }
+
+  /** One line for the epoch just ended: duties done and missed (with why), and our keys' balances. */
+  private async logEpochSummary(epoch: number): Promise<void> {
+    const t = this.summary.take(epoch);
+    const held = this.doppelganger !== undefined && !this.doppelganger.released;
+    const fields: Record<string, unknown> = {
+      epoch,
+      attestations: t.done.attestation,
+      proposals: t.done.block,
+      aggregates: t.done.aggregate,
+      missed: t.missed.length,
+    };
+    if (held) fields["signing"] = "held by doppelganger protection";
+    const indices = this.indices.indices;
+    if (indices.length > 0) {
+      try {
+        const vs = await this.api.getStateValidators("head", indices);
+        let total = 0;
+        let change = 0;
+        const losing: number[] = [];
+        for (const v of vs) {
+          total += v.balance;
+          const before = this.lastBalances.get(v.index);
+          if (before !== undefined) {
+            change += v.balance - before;
+            if (v.balance < before) losing.push(v.index);
+          }
+          this.lastBalances.set(v.index, v.balance);
+        }
+        fields["balanceEth"] = (total / 1e9).toFixed(4);
+        fields["changeGwei"] = change;
+        if (losing.length > 0) fields["losing"] = losing.slice(0, 10).join(",") + (losing.length > 10 ? ",..." : "");
+      } catch (e) {
+        this.ctx.logger.debug("balances unavailable", { error: e });
+      }
+    }
+    this.ctx.logger.info("epoch summary", fields);
+    for (const m of t.missed.slice(0, 5)) {
+      this.ctx.logger.warn("missed duty", { epoch, kind: m.kind, slot: m.slot, validator: m.validator, outcome: m.outcome, reason: m.reason });
+    }
+    if (t.missed.length > 5) this.ctx.logger.warn("more missed duties", { epoch, count: t.missed.length - 5 });
   }
 
   private async pollSyncing(): Promise<void> {
@@ -279,7 +366,7 @@ export class Validator implements HeadWaiter {
   }
 }
 
-async function waitForGenesis(api: BeaconNodes, logger: Logger, retryMs: number, signal: AbortSignal | undefined): Promise<Genesis> {
+export async function waitForGenesis(api: BeaconNodes, logger: Logger, retryMs: number, signal: AbortSignal | undefined): Promise<Genesis> {
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw new Error("aborted while waiting for the beacon node");
     try {
@@ -295,7 +382,27 @@ async function waitForGenesis(api: BeaconNodes, logger: Logger, retryMs: number,
   }
 }
 
-async function checkNetwork(api: BeaconNodes, config: BeaconConfig, genesis: Genesis, logger: Logger): Promise<void> {
+/** Whether the doppelganger watch can run: the node serves liveness (probed once). Throws for "refuse". */
+async function checkLiveness(api: BeaconNodes, opts: ValidatorOptions, genesis: Genesis, logger: Logger): Promise<boolean> {
+  const now = (opts.now ?? Date.now)() / 1000;
+  const slot = Math.max(0, Math.floor((now - genesis.genesisTime) / (opts.secondsPerSlot ?? opts.config.SECONDS_PER_SLOT)));
+  try {
+    await api.getLiveness(Math.floor(slot / opts.config.SLOTS_PER_EPOCH), [0]);
+    return true;
+  } catch (e) {
+    if (!isLivenessUnsupported(e)) return true; // a passing failure: the watch asks again each slot
+    if (opts.doppelganger?.unsupported === "proceed") {
+      logger.warn("the beacon node does not serve /eth/v1/validator/liveness: doppelganger protection is OFF", { error: (e as Error).message });
+      return false;
+    }
+    throw new Error(
+      "the beacon node does not serve /eth/v1/validator/liveness, which doppelganger protection needs " +
+        "(--doppelganger-unsupported proceed to sign without it, or --doppelganger-protection false)",
+    );
+  }
+}
+
+export async function checkNetwork(api: BeaconNodes, config: BeaconConfig, genesis: Genesis, logger: Logger): Promise<void> {
   if (!bytesEqual(genesis.genesisForkVersion, config.GENESIS_FORK_VERSION)) {
     throw new Error(
       `the beacon node's genesis fork version ${toHex(genesis.genesisForkVersion)} differs from the config's ` +

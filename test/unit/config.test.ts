@@ -282,16 +282,15 @@ describe("parseChainConfigYaml: unknown keys", () => {
     assert.deepEqual(warnings, []);
   });
 
-  it("unknown keys warn (one line naming them all) and still load", () => {
-    const text = `${fixture("minimal-v0.12.3.yaml")}\nALTAIR_FORK_EPOCH: 1\nFOO_BAR: 1\nNOT_A_FORK_KEY: 2\n`;
-    const { config, warnings } = parseCollectingWarnings(text);
-    assert.deepEqual(config, minimalConfig);
-    assert.deepEqual(warnings, ["ignoring 2 unknown config keys: FOO_BAR, NOT_A_FORK_KEY"]);
-  });
-
-  it("a single unknown key is named", () => {
-    const { warnings } = parseCollectingWarnings(`${fixture("minimal-v0.12.3.yaml")}\nSOME_NEW_KEY: whatever\n`);
-    assert.deepEqual(warnings, ["ignoring unknown config key SOME_NEW_KEY"]);
+  it("any other unknown key is an error naming it, with the closest known key when it looks like a typo", () => {
+    const base = fixture("minimal-v0.12.3.yaml").replace(/^SECONDS_PER_SLOT:.*$/m, "");
+    assert.throws(() => parseChainConfigYaml(`${base}\nSECONDS_PER_SLTO: 2\n`), /^Error: unknown config key SECONDS_PER_SLTO \(did you mean SECONDS_PER_SLOT\?\): not a phase 0 key nor a later fork's$/);
+    assert.throws(
+      () => parseChainConfigYaml(`${fixture("minimal-v0.12.3.yaml")}\nALTAIR_FORK_EPOCH: 1\nFOO_BAR: 1\nMIN_GENESIS_TIMES: 2\n`),
+      /unknown config keys FOO_BAR, MIN_GENESIS_TIMES \(did you mean MIN_GENESIS_TIME\?\):/,
+    );
+    assert.throws(() => parseChainConfigYaml("PRESET_BAES: minimal\nSLOTS_PER_EPOCH: 4\n"), /PRESET_BAES \(did you mean PRESET_BASE\?\)/);
+    assert.throws(() => parseChainConfigYaml("PRESET_BASE: minimal\nSOME_NEW_KEY: whatever\n"), /^Error: unknown config key SOME_NEW_KEY: /);
   });
 
   it("load without a warn callback", () => {

@@ -122,6 +122,9 @@ describe("gossip between libp2p hosts", () => {
     assert.equal(b.tc.chain.headRoot, root);
     assert.deepEqual(b.gossip.getCounters().beacon_block, { accept: 1, ignore: 0, reject: 0 });
     assert.deepEqual(b.penalties, []);
+    // its proposer counts as live in the block's epoch (what doppelganger protection asks about)
+    assert.equal(b.pools.isLive(0, block.message.proposerIndex), true);
+    assert.equal(b.pools.isLive(0, (block.message.proposerIndex + 1) % 64), false);
   });
 
   it("junk from C is rejected, C's score drops, and B goes on importing", async () => {

@@ -54,6 +54,8 @@ describe("cairn validator", () => {
     assertOneError(runSync(["--beacon-nodes", "http://a", "--datadir", dir, "--log-level", "loud"]), /--log-level/);
     assertOneError(runSync(["--beacon-nodes", "http://a", "--datadir", join(dir, "empty")]), /cannot load the keystores in .*empty/);
     assertOneError(runSync(["--beacon-nodes", "http://a", "--datadir", dir, "--frobnicate"]), /frobnicate/);
+    assertOneError(runSync(["--beacon-nodes", "http://a", "--datadir", dir, "--doppelganger-protection", "no"]), /--doppelganger-protection: expected true or false/);
+    assertOneError(runSync(["--beacon-nodes", "http://a", "--datadir", dir, "--doppelganger-unsupported", "x"]), /--doppelganger-unsupported: expected refuse or proceed/);
   });
 
   it("performs duties with the datadir's keystores, survives kill -9 without a slashable signature, and stops on SIGTERM", async () => {
@@ -73,7 +75,7 @@ describe("cairn validator", () => {
         delete env["CAIRN_DEBUG"];
         const child = spawn(
           process.execPath,
-          [bin, "validator", "--beacon-nodes", node.url, "--datadir", datadir, "--config", "minimal", "--graffiti", "cli test", "--log-level", "warn"],
+          [bin, "validator", "--beacon-nodes", node.url, "--datadir", datadir, "--config", "minimal", "--graffiti", "cli test", "--log-level", "warn", "--doppelganger-protection", "false"],
           { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] },
         );
         children.add(child);
@@ -119,5 +121,72 @@ describe("cairn validator", () => {
     }
     assert.equal(Buffer.from(node.blocks[0].value.message.body.graffiti).subarray(0, 8).toString(), "cli test");
     assert.ok(existsSync(join(datadir, "slashing-protection")));
+  });
+
+  it("exits with status 3, having signed nothing, when the beacon node sees one of its keys live", async () => {
+    const datadir = join(dir, "doppelganger");
+    const created = await createKeystores([{ secretKey: interopSecretKeyBytes(2), path: "m/12381/3600/2/0/0" }], "pw", { kdf: "pbkdf2", kdfCost: 16 });
+    writeKeystore(datadir, created[0].pubkeyHex, created[0].text, "pw");
+    // the next epoch starts a few seconds from now: the watch begins with it (the starting epoch is not watched)
+    const epochSeconds = config.SECONDS_PER_SLOT * config.SLOTS_PER_EPOCH;
+    const genesisTime = Math.floor(Date.now() / 1000) - 10 * epochSeconds + 4;
+    const node = await FakeBeaconNode.start({ config, validatorCount: 8, genesisTime, secondsPerSlot: config.SECONDS_PER_SLOT, liveIndices: [2] });
+    try {
+      const env = { ...process.env };
+      delete env["CAIRN_DEBUG"];
+      const child = spawn(process.execPath, [bin, "validator", "--beacon-nodes", node.url, "--datadir", datadir, "--config", "minimal"], {
+        cwd: repoRoot,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.add(child);
+      let err = "";
+      child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+      children.delete(child);
+      assert.equal(code, 3, err);
+      assert.match(err, new RegExp(`key live elsewhere index=2 pubkey=0x${created[0].pubkeyHex.replace(/^0x/, "")}`));
+      assert.deepEqual(node.attestations, []);
+      assert.deepEqual(node.blocks, []);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("logs its decryption progress, and a second client on the same datadir is refused before decrypting anything", async () => {
+    const datadir = join(dir, "locked");
+    const created = await createKeystores(
+      [0, 1, 2, 3].map((i) => ({ secretKey: interopSecretKeyBytes(i), path: `m/12381/3600/${i}/0/0` })),
+      "pw",
+      { kdf: "pbkdf2", kdfCost: 16 },
+    );
+    for (const k of created) writeKeystore(datadir, k.pubkeyHex, k.text, "pw");
+    // genesis an hour away: the first client holds the datadir and waits
+    const node = await FakeBeaconNode.start({ config, validatorCount: 8, genesisTime: Math.floor(Date.now() / 1000) + 3600, secondsPerSlot: 6, liveIndices: [] });
+    try {
+      const env = { ...process.env };
+      delete env["CAIRN_DEBUG"];
+      const first = spawn(process.execPath, [bin, "validator", "--beacon-nodes", node.url, "--datadir", datadir, "--config", "minimal"], {
+        cwd: repoRoot,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.add(first);
+      let err = "";
+      first.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+      await waitFor(() => err.includes("keystores loaded"), 20_000, "the first client's keys");
+      assert.match(err, /decrypting keystores done=4 total=4/);
+
+      const second = runSync(["--beacon-nodes", node.url, "--datadir", datadir, "--config", "minimal"]);
+      assertOneError(second, /--datadir .*locked is in use by another validator client/);
+      assert.doesNotMatch(second.stderr, /decrypting/);
+
+      first.kill("SIGTERM");
+      const code = await new Promise<number | null>((r) => first.once("exit", (c) => r(c)));
+      children.delete(first);
+      assert.equal(code, 0, err);
+    } finally {
+      await node.close();
+    }
   });
 });

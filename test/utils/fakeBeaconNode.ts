@@ -44,6 +44,8 @@ export interface FakeBeaconNodeOptions {
   /** Send the event stream's headers only with its first event, as Lodestar does. */
   eventsHeadersWithFirstEvent?: boolean;
   port?: number;
+  /** Serve POST /eth/v1/validator/liveness: these indices are live in every epoch (without it: 404, as old nodes). */
+  liveIndices?: number[];
 }
 
 export interface Received<T> {
@@ -459,6 +461,12 @@ export class FakeBeaconNode {
         this.aggregates.push({ value: signed, at, nodeSlot: this.slotAt(at), validatorIndex: aggregatorIndex });
       }
       return send(res, 200, undefined);
+    }
+    const liveness = /^\/eth\/v1\/validator\/liveness\/(\d+)$/.exec(path);
+    if (req.method === "POST" && liveness && this.opts.liveIndices) {
+      const live = new Set(this.opts.liveIndices);
+      const data = (JSON.parse(body) as string[]).map((i) => ({ index: i, is_live: live.has(Number(i)) }));
+      return send(res, 200, { data });
     }
     if (req.method === "GET" && path === "/eth/v1/events") {
       const topics = url.searchParams.getAll("topics").flatMap((t) => t.split(","));

@@ -2,7 +2,7 @@
 // back to the next when one fails; failed or unsynced nodes are re-probed periodically, and requests return to the
 // first one as soon as it is healthy again.
 import type { Phase0Types } from "../../types/index.js";
-import type { Attestation, AttestationData, BeaconBlock, SignedAggregateAndProof, SignedBeaconBlock } from "../../types/index.js";
+import type { Attestation, AttestationData, BeaconBlock, SignedAggregateAndProof, SignedBeaconBlock, SignedVoluntaryExit } from "../../types/index.js";
 import { BeaconApiClient, type RequestOptions } from "./client.js";
 import { BeaconApiError } from "./errors.js";
 import type { ServerSentEvent } from "./sse.js";
@@ -11,6 +11,7 @@ import type {
   BeaconCommitteeSubscription,
   DutiesResponse,
   Genesis,
+  Liveness,
   ProposerDuty,
   SyncingStatus,
   ValidatorResponse,
@@ -166,6 +167,13 @@ export class BeaconNodes {
   }
   submitPoolAttestations(attestations: Attestation[]): Promise<void> {
     return this.run(true, (c, o) => c.submitPoolAttestations(attestations, o));
+  }
+  submitPoolVoluntaryExit(exit: SignedVoluntaryExit): Promise<void> {
+    return this.run(true, (c, o) => c.submitPoolVoluntaryExit(exit, o));
+  }
+  // a POST that reads, like the attester duties
+  getLiveness(epoch: number, indices: number[]): Promise<Liveness[]> {
+    return this.run(false, (c, o) => c.getLiveness(epoch, indices, o));
   }
   getProposerDuties(epoch: number): Promise<DutiesResponse<ProposerDuty>> {
     return this.run(false, (c, o) => c.getProposerDuties(epoch, o));

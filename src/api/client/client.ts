@@ -1,13 +1,14 @@
 // A typed client for one beacon node's standard Beacon API: one method per endpoint a phase 0 validator client uses.
 // BeaconNodes (beaconNodes.ts) puts several of these behind fallbacks.
 import type { Phase0Types } from "../../types/index.js";
-import type { Attestation, AttestationData, BeaconBlock, SignedAggregateAndProof, SignedBeaconBlock } from "../../types/index.js";
+import type { Attestation, AttestationData, BeaconBlock, SignedAggregateAndProof, SignedBeaconBlock, SignedVoluntaryExit } from "../../types/index.js";
 import { BeaconApiError } from "./errors.js";
 import { asObject, bytesToHex, fromJsonStrict, hexToBytes, uintToJson } from "./json.js";
 import { readEventStream, type ServerSentEvent } from "./sse.js";
 import {
   parseAttesterDuties,
   parseGenesis,
+  parseLiveness,
   parseProposerDuties,
   parseSyncing,
   parseValidators,
@@ -16,6 +17,7 @@ import {
   type BeaconCommitteeSubscription,
   type DutiesResponse,
   type Genesis,
+  type Liveness,
   type ProposerDuty,
   type SyncingStatus,
   type ValidatorResponse,
@@ -113,7 +115,17 @@ export class BeaconApiClient {
     await this.request("POST", "/eth/v1/beacon/pool/attestations", body, opts);
   }
 
+  async submitPoolVoluntaryExit(exit: SignedVoluntaryExit, opts?: RequestOptions): Promise<void> {
+    await this.request("POST", "/eth/v1/beacon/pool/voluntary_exits", this.types.SignedVoluntaryExit.toJson(exit), opts);
+  }
+
   // --- validator namespace ---
+
+  /** Whether each validator was seen doing its duties in `epoch` (the node's view: gossip, API and blocks). */
+  async getLiveness(epoch: number, indices: number[], opts?: RequestOptions): Promise<Liveness[]> {
+    const path = `/eth/v1/validator/liveness/${uintToJson(epoch)}`;
+    return this.parse(path, await this.request("POST", path, indices.map((i) => uintToJson(i)), opts), parseLiveness);
+  }
 
   async getProposerDuties(epoch: number, opts?: RequestOptions): Promise<DutiesResponse<ProposerDuty>> {
     const path = `/eth/v1/validator/duties/proposer/${uintToJson(epoch)}`;

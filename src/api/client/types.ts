@@ -95,6 +95,18 @@ export function parseValidators(json: unknown): ValidatorResponse[] {
   });
 }
 
+export interface Liveness {
+  index: number;
+  isLive: boolean;
+}
+
+export function parseLiveness(json: unknown): Liveness[] {
+  return asArray(json, "data").map((item, i) => {
+    const o = asObject(item, `data[${i}]`);
+    return { index: parseUint(o["index"], `data[${i}].index`), isLive: parseBool(o["is_live"], `data[${i}].is_live`) };
+  });
+}
+
 export function parseProposerDuties(json: unknown): ProposerDuty[] {
   return asArray(json, "data").map((item, i) => {
     const o = asObject(item, `data[${i}]`);

@@ -125,7 +125,9 @@ export class OpPools {
         continue;
       }
       seen.add(validator);
-      if (added === "added") this.accept(att, checked.state, epoch, [validator]);
+      // live even when the same attestation was pooled already (another client signing with the same key)
+      this.recordLiveness(epoch, [validator]);
+      if (added === "added") this.accept(att, checked.state, epoch, []);
     }
     failures.sort((a, b) => a.index - b.index);
     return failures;

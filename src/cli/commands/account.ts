@@ -12,6 +12,8 @@ import {
   removeKeystore,
   writeKeystore,
 } from "../../validator/keystore/index.js";
+import { readPrysmWallet } from "../../validator/keystore/prysm.js";
+import { toHex } from "../../util/bytes.js";
 import { CliError, EXIT_OK, errorMessage, parseCommandArgs, parseUintArg, processIo, type Command, type Io } from "../common.js";
 
 import { interopSecretKeyBytes } from "../../crypto/interop.js";
@@ -32,6 +34,11 @@ Subcommands:
       skipped) or <0xpubkey>/voting-keystore.json directories. --password-file: one password for all (a
       trailing newline is ignored); --secrets: one file per keystore, named by its 0x-pubkey or by the
       keystore file's name without ".json".
+
+  import --prysm-wallet <WALLET_DIR> --password-file <F> --datadir <D> [--kdf scrypt|pbkdf2]
+      Imports the keys of a Prysm wallet's imported accounts (<WALLET_DIR>/direct/accounts/
+      all-accounts.keystore.json, one encrypted file for all keys) with the wallet password in F: each key
+      becomes an EIP-2335 keystore in the datadir, encrypted with that password (default KDF scrypt).
 
   list (--datadir <D> | --keystores <DIR>)
       Prints "<0xpubkey> <path>" for each keystore, without decrypting anything.
@@ -110,11 +117,14 @@ async function runImport(args: string[], io: Io): Promise<number> {
     allowPositionals: false,
     options: {
       keystores: { type: "string" },
+      "prysm-wallet": { type: "string" },
       "password-file": { type: "string" },
       secrets: { type: "string" },
       datadir: { type: "string" },
+      kdf: { type: "string" },
     },
   });
+  if (values["prysm-wallet"] !== undefined) return importPrysmWallet(values, io);
   required(values, "import", "keystores", "datadir");
   if ((values["password-file"] === undefined) === (values.secrets === undefined)) {
     throw new CliError(`import: give exactly one of --password-file and --secrets (see cairn ${NAME} --help)`);
@@ -156,6 +166,57 @@ async function runImport(args: string[], io: Io): Promise<number> {
     io.stdout(`imported ${pk} from ${k.path}\n`);
   }
   io.stderr(`${written.length} keystore(s) imported, ${skipped} already present\n`);
+  return EXIT_OK;
+}
+
+/**
+ * A Prysm wallet's imported keys: decrypted with the wallet password, re-encrypted one keystore per key (with that
+ * same password, written as each key's secret) into the datadir. All or nothing, like the keystore import.
+ */
+async function importPrysmWallet(values: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
+  required(values, "import", "prysm-wallet", "password-file", "datadir");
+  if (values.keystores !== undefined || values.secrets !== undefined) {
+    throw new CliError("import: --prysm-wallet takes the wallet password (--password-file), not --keystores or --secrets");
+  }
+  const kdf = (values.kdf as string | undefined) ?? "scrypt";
+  if (kdf !== "scrypt" && kdf !== "pbkdf2") throw new CliError(`--kdf: expected scrypt or pbkdf2, got ${JSON.stringify(kdf)}`);
+  const datadir = values.datadir as string;
+  let keys;
+  let password: string;
+  try {
+    password = readPasswordFile(values["password-file"] as string);
+    keys = await readPrysmWallet(values["prysm-wallet"] as string, password);
+  } catch (e) {
+    throw asCliError(e);
+  }
+  if (keys.length === 0) throw new CliError(`import: the Prysm wallet ${values["prysm-wallet"] as string} holds no imported keys`);
+  const fresh = keys.filter((k) => {
+    const there = hasKeystore(datadir, toHex(k.pubkey));
+    if (there) io.stderr(`note: ${toHex(k.pubkey)} is already in ${keystoresDirOf(datadir)}; skipped\n`);
+    return !there;
+  });
+  const progress = progressLine(io, "encrypting keystores");
+  let created;
+  try {
+    // Prysm's imported keys carry no derivation path
+    created = await createKeystores(fresh.map((k) => ({ secretKey: k.secretKey, path: "" })), password, { kdf, onProgress: progress.onProgress });
+  } catch (e) {
+    throw asCliError(e);
+  } finally {
+    progress.end();
+  }
+  const written: string[] = [];
+  for (const k of created) {
+    try {
+      writeKeystore(datadir, k.pubkeyHex, k.text, password);
+    } catch (e) {
+      for (const done of [k.pubkeyHex, ...written]) removeKeystore(datadir, done);
+      throw new CliError(`cannot write the keystore of ${k.pubkeyHex} into ${datadir}: ${errorMessage(e)}; nothing imported`, { cause: e });
+    }
+    written.push(k.pubkeyHex);
+    io.stdout(`imported ${k.pubkeyHex} from the Prysm wallet\n`);
+  }
+  io.stderr(`${written.length} key(s) imported, ${keys.length - fresh.length} already present\n`);
   return EXIT_OK;
 }
 

@@ -12,7 +12,7 @@ import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
 import { toHex } from "../../util/bytes.js";
 import { createLogger, type Logger } from "../../util/logger.js";
-import { CliError, EXIT_OK, loadBeaconConfig, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
+import { CliError, EXIT_OK, loadBeaconConfig, notAStateMessage, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
 import { flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
 
 const NAME = "beacon";
@@ -135,7 +135,8 @@ export function loadNetwork(
     try {
       state = config.types.BeaconState.deserializeToViewDU(bytes);
     } catch (e) {
-      throw new CliError(`genesis state ${genesisPath} is not a BeaconState for this config: ${(e as Error).message}`);
+      const flag = v.network !== undefined ? "--network" : v.config !== undefined ? "--config" : "--testnet-dir";
+      throw new CliError(`genesis state ${genesisPath} is ${notAStateMessage(config, bytes, flag, (e as Error).message)}`);
     }
     const wrong = bundled ? genesisMismatch(bundled, state) : null;
     if (wrong) throw new CliError(`genesis state ${genesisPath} is not the ${bundled!.name} genesis: ${wrong}`);
@@ -241,6 +242,15 @@ async function run(args: string[], io: Io): Promise<number> {
   const checkpoint = parseCheckpointArgs(v);
   const { config, genesis, bootnodes, network: bundled, depositBlock } = loadNetwork(v, (m) => io.stderr(`warning: ${m}\n`), (m) => logger.info(m));
   const eth1 = eth1Args(config, v, depositBlock);
+  // an empty datadir needs a genesis: say which file was looked for, before anything starts
+  if (genesis === null && checkpoint === undefined && eth1 === null && !existsSync(join(v.datadir, "chain"))) {
+    const dir = v["testnet-dir"];
+    throw new CliError(
+      dir !== undefined
+        ? `no genesis state: ${join(dir, "genesis.ssz")} does not exist (put the network's genesis.ssz there, or give --genesis-state FILE.ssz)`
+        : `no genesis state for an empty --datadir ${v.datadir}: give --genesis-state FILE.ssz (or --interop-validators N)`,
+    );
+  }
   const metricsOn = v.metrics || given("metrics.port");
   let network: BeaconNodeOptions["network"] = null;
   if (!v["no-network"]) {

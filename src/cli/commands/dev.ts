@@ -1,6 +1,6 @@
 // cairn dev: a local chain in one command. Interop genesis, a beacon node, and the validator client talking to it
 // over the REST API (same process, real HTTP), on the real wall clock; one status line per epoch.
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBeaconConfig, type BeaconConfig } from "../../config/index.js";
@@ -15,7 +15,7 @@ import { createValidatorMetrics } from "../../validator/metrics.js";
 import { SlashingProtection } from "../../validator/slashingProtection/index.js";
 import { Validator } from "../../validator/validator.js";
 import { CliError, EXIT_ERROR, EXIT_OK, expectedFinalizedEpoch, loadBeaconConfig, type Command, type Io } from "../common.js";
-import { flag, logLevel, metricsPort, optionsHelp, parseOptions, restPort, str, uint } from "../options.js";
+import { flag, logLevel, type OptionValues, metricsPort, optionsHelp, parseOptions, restPort, str, uint } from "../options.js";
 import { waitForShutdownSignal } from "./beacon.js";
 
 const NAME = "dev";
@@ -67,12 +67,24 @@ async function run(args: string[], io: Io): Promise<number> {
   let secondsPerSlot = base.CONFIG_NAME === "minimal" ? 2 : base.SECONDS_PER_SLOT;
   if (v["seconds-per-slot"] !== undefined) secondsPerSlot = v["seconds-per-slot"];
   if (secondsPerSlot < 1) throw new CliError("--seconds-per-slot: at least 1");
-  let config = createBeaconConfig({ ...base, SECONDS_PER_SLOT: secondsPerSlot });
-  const untilEpoch = v["until-epoch"] ?? null;
+  const config = createBeaconConfig({ ...base, SECONDS_PER_SLOT: secondsPerSlot });
   const datadir = v.datadir ?? mkdtempSync(join(tmpdir(), "cairn-dev-"));
   mkdirSync(datadir, { recursive: true });
+  try {
+    return await runIn(datadir, v, config, io);
+  } finally {
+    // a directory we made up is ours to remove; a --datadir is the user's, kept for the next run
+    if (v.datadir === undefined) rmSync(datadir, { recursive: true, force: true });
+  }
+}
+
+async function runIn(datadir: string, v: OptionValues<typeof OPTIONS>, config: BeaconConfig, io: Io): Promise<number> {
+  const validators = v.validators;
+  const secondsPerSlot = config.SECONDS_PER_SLOT;
+  const untilEpoch = v["until-epoch"] ?? null;
   const logger = createLogger({ level: v["log-level"] });
 
+  const tempNote = v.datadir === undefined ? " (temporary: removed at exit)" : "";
   let genesisState: Uint8Array | undefined;
   let eth1: BeaconNodeOptions["eth1"] = null;
   let eth1Chain: DevEth1Chain | null = null;
@@ -106,13 +118,13 @@ async function run(args: string[], io: Io): Promise<number> {
     }
     io.stdout(
       `cairn dev: ${validators} validators, ${config.CONFIG_NAME} config, ${secondsPerSlot} s slots, genesis from eth1 once the deposits are ` +
-        `${config.ETH1_FOLLOW_DISTANCE} blocks deep (--log-level info shows the progress), datadir ${datadir}\n`,
+        `${config.ETH1_FOLLOW_DISTANCE} blocks deep (--log-level info shows the progress), datadir ${datadir}${tempNote}\n`,
     );
   } else {
     const genesisTime = v["genesis-time"] ?? Math.floor(Date.now() / 1000) + 3;
     genesisState = createInteropGenesisState(config, validators, genesisTime).serialize();
     io.stdout(
-      `cairn dev: ${validators} validators, ${config.CONFIG_NAME} config, ${secondsPerSlot} s slots, genesis ${new Date(genesisTime * 1000).toISOString()}, datadir ${datadir}\n`,
+      `cairn dev: ${validators} validators, ${config.CONFIG_NAME} config, ${secondsPerSlot} s slots, genesis ${new Date(genesisTime * 1000).toISOString()}, datadir ${datadir}${tempNote}\n`,
     );
   }
   const shutdown = waitForShutdownSignal(logger);

@@ -13,6 +13,7 @@ import {
   EXIT_OK,
   errorMessage,
   loadBeaconConfig,
+  notAStateMessage,
   readInputFile,
   writeFileAtomic,
   type Command,
@@ -108,17 +109,16 @@ function sizeProblem(length: number, type: { minSize: number; maxSize: number })
   return undefined;
 }
 
-function decodeState(config: BeaconConfig, configArg: string, path: string): BeaconStateView {
+function decodeState(config: BeaconConfig, path: string): BeaconStateView {
   const label = `pre-state file ${path}`;
   const bytes = readInputFile(path, label);
   const type = config.types.BeaconState;
-  const what = `is not an SSZ BeaconState for config ${configArg}`;
   const problem = sizeProblem(bytes.length, type);
-  if (problem) throw new CliError(`${label} ${what}: ${problem}`);
+  if (problem) throw new CliError(`${label} is ${notAStateMessage(config, bytes, "--config", problem)}`);
   try {
     return type.deserializeToViewDU(bytes);
   } catch (e) {
-    throw new CliError(`${label} ${what}: ${errorMessage(e)}`, { cause: e });
+    throw new CliError(`${label} is ${notAStateMessage(config, bytes, "--config", errorMessage(e))}`, { cause: e });
   }
 }
 
@@ -139,7 +139,7 @@ function run(args: string[], io: Io): number {
   const opts = parseTransitionArgs(args);
   const config = loadBeaconConfig(opts.config, (msg) => io.stderr(`warning: ${msg}\n`));
 
-  const preView = decodeState(config, opts.config, opts.pre);
+  const preView = decodeState(config, opts.pre);
   const blocks = opts.blocks.map((path, i) => {
     const label = `block ${i + 1} (${path})`;
     return { label, block: decodeBlock(config, opts.config, label, path) };

@@ -1,16 +1,18 @@
 // cairn validator: the validator client. Loads the keystores, connects to one or more beacon nodes over the standard
 // Beacon API and performs the validators' duties until SIGINT/SIGTERM.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { Registry } from "prom-client";
-import { loadKeystores } from "../../validator/keystore/index.js";
-import { createLogger } from "../../util/logger.js";
+import { defaultPoolSize, loadKeystores } from "../../validator/keystore/index.js";
+import { DbError } from "../../db/errors.js";
+import { createLogger, type Logger } from "../../util/logger.js";
 import { createValidatorMetrics } from "../../validator/metrics.js";
 import { SlashingProtection } from "../../validator/slashingProtection/index.js";
 import { parseTimeSources } from "../../validator/timeCheck.js";
 import { Validator } from "../../validator/validator.js";
-import { CliError, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
+import { exitHelp, runExit } from "./validatorExit.js";
+import { CliError, EXIT_DOPPELGANGER, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
 import { custom, flag, logLevel, optionsHelp, parseOptions, str, uint } from "../options.js";
 
 const NAME = "validator";
@@ -38,6 +40,11 @@ const OPTIONS = {
     if (p < 1 || p > 65535) throw new CliError(`${flag}: ${p} is not a port`);
     return p;
   }),
+  "doppelganger-protection": custom("<true|false>", "watch the keys for 2 epochs before signing (default true)", (v, flag) => parseBool(v, flag, true)),
+  "doppelganger-unsupported": custom("<refuse|proceed>", "a node without the liveness endpoint: refuse it (default) or sign unwatched", (v, flag) => {
+    if (v === undefined || v === "refuse" || v === "proceed") return v ?? "refuse";
+    throw new CliError(`${flag}: expected refuse or proceed, got ${JSON.stringify(v)}`);
+  }),
   "log-level": logLevel("info", "; log lines go to stderr"),
   help: flag("", { short: "h", hidden: true }),
 };
@@ -47,6 +54,7 @@ const help = `Usage: cairn validator --beacon-nodes <URL[,URL...]> --datadir <DI
                        [--config <minimal|mainnet|FILE.yaml>] [--graffiti <TEXT>]
                        [--time-sources <HOST:PORT,...>] [--time-offset-warn-ms <N>]
                        [--metrics-port <N>] [--log-level <error|warn|info|debug>]
+                       [--doppelganger-protection <true|false>] [--doppelganger-unsupported <refuse|proceed>]
 
 The validator client. It speaks only the standard Beacon API, so it runs against any phase 0 beacon node:
 it proposes blocks, attests (at one third of the slot, or at the head event if earlier) and aggregates when
@@ -55,12 +63,21 @@ and synced, in the order given, falling back to the next one; it returns to the 
 
 Safety: nothing is signed for a slot more than one slot ahead of the clock, or for an epoch more than 2 epochs
 from the beacon node's; every block and attestation is recorded in the slashing protection store
-(<datadir>/slashing-protection) before it is signed.
+(<datadir>/slashing-protection) before it is signed. Doppelganger protection (on by default) signs nothing until
+the keys have been watched for 2 epochs through the beacon node's liveness endpoint; if another client is seen
+using one of them, it logs the key and exits with status 3, having signed nothing.
 
 ${optionsHelp(OPTIONS)}
 Stops cleanly on SIGINT or SIGTERM (exit status 0). Bad options or a beacon node on another network: one line
-on stderr, exit status 2.
-`;
+on stderr, exit status 2. A doppelganger: exit status 3.
+
+${exitHelp}`;
+
+function parseBool(v: string | undefined, flag: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v === "true" || v === "false") return v === "true";
+  throw new CliError(`${flag}: expected true or false, got ${JSON.stringify(v)}`);
+}
 
 function parseGraffiti(text: string): Uint8Array {
   const bytes = Buffer.from(text, "utf8");
@@ -110,6 +127,7 @@ function onStopSignal(): { stopped: Promise<string>; signal: AbortSignal; dispos
 }
 
 async function run(args: string[], io: Io): Promise<number> {
+  if (args[0] === "exit") return runExit(args.slice(1), io);
   const { values, given } = parseOptions(NAME, OPTIONS, args);
   for (const k of ["beacon-nodes", "datadir"] as const) {
     if (!given(k)) throw new CliError(`missing --${k} (see cairn ${NAME} --help)`);
@@ -124,61 +142,95 @@ async function run(args: string[], io: Io): Promise<number> {
   const timeSources = values["time-sources"];
   const timeOffsetWarnMs = values["time-offset-warn-ms"];
   const metricsPort = values["metrics-port"];
+  const doppelganger = values["doppelganger-protection"];
+  const unsupported = values["doppelganger-unsupported"];
   const config = loadBeaconConfig(values.config, (m) => io.stderr(`warning: ${m}\n`));
   const logger = createLogger({ level: logLevel, write: (line) => io.stderr(line) });
+  if (!doppelganger) logger.warn("doppelganger protection is off: if another client runs these keys, both will be slashed");
 
   const keystoresDir = values.keystores ?? join(datadir, "keystores");
   const passwordFile = values["password-file"];
   const secretsDir = passwordFile === undefined ? (values.secrets ?? join(datadir, "secrets")) : undefined;
-  let keys;
-  try {
-    keys = await loadKeystores({ keystoresDir, secretsDir, passwordFile });
-  } catch (e) {
-    throw new CliError(`cannot load the keystores in ${keystoresDir}: ${errorMessage(e)}`, { cause: e });
-  }
-  if (keys.length === 0) throw new CliError(`no keystores in ${keystoresDir}`);
-  logger.info("keystores loaded", { count: keys.length, dir: keystoresDir });
-
+  // nothing is created for a datadir without keys (a mistyped path)
+  if (!existsSync(keystoresDir)) throw new CliError(`cannot load the keystores in ${keystoresDir}: no such directory`);
   try {
     mkdirSync(datadir, { recursive: true });
   } catch (e) {
     throw new CliError(`cannot create --datadir ${datadir}: ${errorMessage(e)}`, { cause: e });
   }
-
-  const registry = new Registry();
-  const metrics = createValidatorMetrics(registry);
-  const stop = onStopSignal();
-  let server: Server | undefined;
+  // the slashing protection store's lock is the datadir's: taken before the (slow) decryption, so a second
+  // client on this datadir is refused at once; the chain it is for is checked once the beacon node says
+  let store: SlashingProtection;
+  try {
+    store = await SlashingProtection.open(join(datadir, "slashing-protection"));
+  } catch (e) {
+    if (e instanceof DbError && e.code === "LOCKED") {
+      throw new CliError(`--datadir ${datadir} is in use by another validator client (its slashing protection store is locked)`, { cause: e });
+    }
+    throw new CliError(errorMessage(e), { cause: e });
+  }
   let validator: Validator | undefined;
   try {
-    if (metricsPort !== undefined) server = await serveMetrics(registry, metricsPort);
+    let keys;
+    logger.info("decrypting keystores", { dir: keystoresDir, threads: defaultPoolSize() });
     try {
-      validator = await Validator.create({
-        config,
-        beaconNodes: urls,
-        secretKeys: keys.map((k) => k.secretKey),
-        openSlashingProtection: (genesisValidatorsRoot) =>
-          SlashingProtection.open(join(datadir, "slashing-protection"), { genesisValidatorsRoot }),
-        graffiti,
-        logger,
-        metrics,
-        timeSources,
-        timeOffsetWarnMs,
-        signal: stop.signal,
-      });
+      keys = await loadKeystores({ keystoresDir, secretsDir, passwordFile, onProgress: decryptionProgress(logger) });
     } catch (e) {
-      if (stop.signal.aborted) return EXIT_OK; // stopped while waiting for the beacon node
-      throw new CliError(errorMessage(e), { cause: e });
+      throw new CliError(`cannot load the keystores in ${keystoresDir}: ${errorMessage(e)}`, { cause: e });
     }
-    validator.start();
-    const sig = await stop.stopped;
-    logger.info("stopping", { signal: sig });
-    return EXIT_OK;
+    if (keys.length === 0) throw new CliError(`no keystores in ${keystoresDir}`);
+    logger.info("keystores loaded", { count: keys.length, dir: keystoresDir });
+    const registry = new Registry();
+    const metrics = createValidatorMetrics(registry);
+    const stop = onStopSignal();
+    let server: Server | undefined;
+    try {
+      if (metricsPort !== undefined) server = await serveMetrics(registry, metricsPort);
+      try {
+        validator = await Validator.create({
+          config,
+          beaconNodes: urls,
+          secretKeys: keys.map((k) => k.secretKey),
+          openSlashingProtection: async (genesisValidatorsRoot) => {
+            await store.bindGenesisValidatorsRoot(genesisValidatorsRoot);
+            return store;
+          },
+          graffiti,
+          logger,
+          metrics,
+          timeSources,
+          timeOffsetWarnMs,
+          doppelganger: doppelganger ? { unsupported } : undefined,
+          signal: stop.signal,
+        });
+      } catch (e) {
+        if (stop.signal.aborted) return EXIT_OK; // stopped while waiting for the beacon node
+        throw new CliError(errorMessage(e), { cause: e });
+      }
+      validator.start();
+      const why = await Promise.race([stop.stopped, validator.stopped]);
+      if (typeof why !== "string") return EXIT_DOPPELGANGER; // logged by the validator, with the keys
+      logger.info("stopping", { signal: why });
+      return EXIT_OK;
+    } finally {
+      stop.dispose();
+      await validator?.close();
+      if (server) await new Promise<void>((r) => server!.close(() => r()));
+    }
   } finally {
-    stop.dispose();
-    await validator?.close();
-    if (server) await new Promise<void>((r) => server!.close(() => r()));
+    await store.close(); // closed by the validator already when it ran; this covers every failure before
   }
+}
+
+/** A log line at each tenth of the decryption (scrypt keystores take about a second each per core). */
+function decryptionProgress(logger: Logger): (done: number, total: number) => void {
+  let lastTenth = -1;
+  return (done, total) => {
+    const tenth = Math.floor((done * 10) / total);
+    if (tenth === lastTenth) return;
+    lastTenth = tenth;
+    logger.info("decrypting keystores", { done, total });
+  };
 }
 
 async function serveMetrics(registry: Registry, port: number): Promise<Server> {

@@ -304,9 +304,14 @@ export class Gossip {
 
   private async validateDecoded(d: Decoded, peerId: string): Promise<void> {
     switch (d.name) {
-      case "beacon_block":
-        this.importBlock(await validateGossipBlock(this.ctx, d.value, peerId), peerId);
+      case "beacon_block": {
+        const gv = await validateGossipBlock(this.ctx, d.value, peerId);
+        // its proposer signature is checked: the proposer is live (doppelganger protection asks)
+        const { slot, proposerIndex } = d.value.message;
+        this.opts.pools.recordLiveness(Math.floor(slot / this.opts.config.SLOTS_PER_EPOCH), [proposerIndex]);
+        this.importBlock(gv, peerId);
         return;
+      }
       case "beacon_aggregate_and_proof":
         return validateGossipAggregate(this.ctx, d.value, peerId);
       case "beacon_attestation":

@@ -5,6 +5,7 @@ import type { SlotClock } from "../../util/slotClock.js";
 import type { Logger } from "../../util/logger.js";
 import type { DutyKind, DutyOutcome, ValidatorMetrics } from "../metrics.js";
 import { SigningRefusedError, type ValidatorSigner } from "../signer.js";
+import type { DutySummary } from "../summary.js";
 
 export interface ValidatorContext {
   readonly config: BeaconConfig;
@@ -13,6 +14,8 @@ export interface ValidatorContext {
   readonly signer: ValidatorSigner;
   readonly logger: Logger;
   readonly metrics: ValidatorMetrics | undefined;
+  /** Per-epoch tallies for the epoch summary line. */
+  readonly summary?: DutySummary;
   /** Aborted when the validator client closes. */
   readonly signal: AbortSignal;
 }
@@ -20,12 +23,13 @@ export interface ValidatorContext {
 /** Counts a duty's outcome and logs a failure once: a refusal is a warning, anything else an error. */
 export function reportDuty(ctx: ValidatorContext, kind: DutyKind, outcome: DutyOutcome, fields: Record<string, unknown>, error?: unknown): void {
   ctx.metrics?.duties.inc({ kind, outcome });
+  const message = error instanceof Error ? error.message : error === undefined ? undefined : String(error);
+  if (typeof fields["slot"] === "number" && typeof fields["validator"] === "number") ctx.summary?.record(kind, outcome, fields["slot"], fields["validator"], message);
   if (outcome === "done") {
     ctx.logger.debug(`${kind} published`, fields);
     return;
   }
   if (ctx.signal.aborted) return;
-  const message = error instanceof Error ? error.message : error === undefined ? undefined : String(error);
   if (outcome === "refused" || error instanceof SigningRefusedError) ctx.logger.warn(`${kind} not signed`, { ...fields, reason: message });
   else ctx.logger.error(`${kind} missed`, { ...fields, error: message });
 }

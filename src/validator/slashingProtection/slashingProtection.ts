@@ -59,6 +59,7 @@ export class SlashingProtection {
   private constructor(
     private readonly db: DbController,
     private genesisValidatorsRoot: Uint8Array | null,
+    private readonly dir: string,
   ) {}
 
   /**
@@ -81,22 +82,31 @@ export class SlashingProtection {
       }
       let stored = (await db.get(metaKey("genesisValidatorsRoot"))) ?? null;
       if (stored !== null) stored = stored.slice();
-      const wanted = opts.genesisValidatorsRoot;
-      if (wanted !== undefined) {
-        if (stored === null) {
-          await db.put(metaKey("genesisValidatorsRoot"), wanted, { sync: true });
-          stored = Uint8Array.from(wanted);
-        } else if (!bytesEqual(stored, wanted)) {
-          throw new SlashingProtectionError(
-            "GENESIS_VALIDATORS_ROOT_MISMATCH",
-            `the slashing protection store in ${dir} is for the chain with genesis validators root ${toHex(stored)}, not ${toHex(wanted)}`,
-          );
-        }
-      }
-      return new SlashingProtection(db, stored);
+      const store = new SlashingProtection(db, stored, dir);
+      if (opts.genesisValidatorsRoot !== undefined) await store.bindGenesisValidatorsRoot(opts.genesisValidatorsRoot);
+      return store;
     } catch (e) {
       await db.close();
       throw e;
+    }
+  }
+
+  /**
+   * Records the chain this store is for on first use; a store opened before the chain was known (to hold its lock
+   * early) is checked here. Another chain's root: GENESIS_VALIDATORS_ROOT_MISMATCH.
+   */
+  async bindGenesisValidatorsRoot(root: Uint8Array): Promise<void> {
+    checkBytes(root, ROOT_LENGTH, "genesisValidatorsRoot");
+    this.checkOpen();
+    const stored = this.genesisValidatorsRoot;
+    if (stored === null) {
+      await this.db.put(metaKey("genesisValidatorsRoot"), root, { sync: true });
+      this.genesisValidatorsRoot = Uint8Array.from(root);
+    } else if (!bytesEqual(stored, root)) {
+      throw new SlashingProtectionError(
+        "GENESIS_VALIDATORS_ROOT_MISMATCH",
+        `the slashing protection store in ${this.dir} is for the chain with genesis validators root ${toHex(stored)}, not ${toHex(root)}`,
+      );
     }
   }
 
