@@ -1,5 +1,5 @@
 // A local eth1 chain for development and tests: anvil (Foundry's dev node, the optional dependency
-// @foundry-rs/anvil, whose per-platform package ships the binary) on loopback, the dev deposit contract deployed
+// @foundry-rs/anvil, whose per-platform package ships the binary) on loopback, Cairn's deposit contract deployed
 // from its first unlocked account, and deposits sent with eth_sendTransaction (anvil signs for its dev accounts,
 // so Cairn holds no eth1 key and signs nothing).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -69,7 +69,7 @@ export async function eth1Accounts(rpc: Eth1Rpc): Promise<string[]> {
 
 export interface DevEth1Options {
   chainId: number;
-  /** seconds between eth1 blocks */
+  /** seconds between eth1 blocks; 0: a block for each transaction, mined as it is sent (tests) */
   blockTime: number;
   port?: number;
 }
@@ -85,7 +85,8 @@ export class DevEth1Chain {
   static async start(opts: DevEth1Options): Promise<DevEth1Chain> {
     const bin = anvilBinary();
     const port = opts.port ?? (await freePort());
-    const args = ["--host", "127.0.0.1", "--port", String(port), "--chain-id", String(opts.chainId), "--block-time", String(opts.blockTime), "--silent"];
+    const args = ["--host", "127.0.0.1", "--port", String(port), "--chain-id", String(opts.chainId), "--silent"];
+    if (opts.blockTime > 0) args.push("--block-time", String(opts.blockTime));
     const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
@@ -118,7 +119,7 @@ export class DevEth1Chain {
     return waitForReceipt(this.rpc, await sendTransaction(this.rpc, tx));
   }
 
-  /** Deploys the dev deposit contract; returns its address and block. */
+  /** Deploys Cairn's deposit contract (devDepositContract.ts); returns its address and block. */
   async deployDepositContract(from: string): Promise<{ address: string; blockNumber: number }> {
     const { contractAddress, blockNumber } = await this.send({ from, data: devDepositContractInitCode() });
     if (!contractAddress) throw new Error("the deposit contract deployment has no contract address");

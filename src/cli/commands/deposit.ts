@@ -6,6 +6,7 @@ import { digest } from "@chainsafe/as-sha256";
 import { interopSecretKey } from "../../crypto/interop.js";
 import { sign } from "../../crypto/bls.js";
 import {
+  CONTRACT_MIN_DEPOSIT_GWEI,
   DEPOSIT_EVENT_TOPIC,
   decodeDepositLog,
   depositDataJson,
@@ -87,6 +88,11 @@ async function run(args: string[], io: Io): Promise<number> {
       const data = interopDeposit(c, parseUintArg("--interop-index", s), amount);
       return { data, root: c.types.DepositData.hashTreeRoot(data) };
     });
+  }
+  const low = deposits.find((d) => d.data.amount < CONTRACT_MIN_DEPOSIT_GWEI);
+  if (v["eth1.endpoint"] !== undefined && low !== undefined) {
+    // a config may lower MIN_DEPOSIT_AMOUNT; the contract would revert this deposit after the earlier ones went in
+    throw new CliError(`${toHex(low.data.pubkey)}: ${low.data.amount} Gwei is less than the deposit contract takes (${CONTRACT_MIN_DEPOSIT_GWEI} Gwei); nothing sent`);
   }
   if (v.out !== undefined) {
     writeFileSync(v.out, JSON.stringify(deposits.map((d) => depositDataJson(c, d.data)), null, 2) + "\n");
