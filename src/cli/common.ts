@@ -1,5 +1,7 @@
 // Shared pieces of the command-line tools: error reporting, argument helpers, file I/O with readable errors.
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { writeFileAtomicSync } from "../util/fsAtomic.js";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createBeaconConfig, getNamedConfig, type BeaconConfig } from "../config/index.js";
@@ -190,4 +192,14 @@ export function notAStateMessage(config: BeaconConfig, bytes: Uint8Array, flag: 
  */
 export function expectedFinalizedEpoch(epoch: number): number {
   return epoch >= 4 ? epoch - 2 : 0;
+}
+
+/**
+ * Where a network's data lives when no --datadir is given: $XDG_DATA_HOME/cairn/<network>/<role> (by default
+ * ~/.local/share/cairn/<network>/<role>), so a node and a validator client of one network never share a directory
+ * and two networks never share a database.
+ */
+export function defaultDatadir(network: string, role: "beacon" | "validator", env: NodeJS.ProcessEnv = process.env): string {
+  const base = env["XDG_DATA_HOME"] || join(env["HOME"] || homedir(), ".local", "share");
+  return join(base, "cairn", network.replace(/[^A-Za-z0-9._-]/g, "_"), role);
 }

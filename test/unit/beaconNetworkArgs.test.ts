@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { BEACON_OPTIONS, loadNetwork, parseEnrArgs } from "../../src/cli/commands/beacon.js";
 import { parseOptions } from "../../src/cli/options.js";
-import { CliError } from "../../src/cli/common.js";
+import { CliError, defaultDatadir } from "../../src/cli/common.js";
+import { runCairnSync } from "../utils/cli.js";
 import { loadNetwork as loadBundledNetwork } from "../../src/network/networks.js";
 import { createInteropGenesisState } from "../../src/state-transition/index.js";
 
@@ -103,5 +104,17 @@ describe("cairn beacon --enr.*", () => {
     assert.throws(() => parse(["--enr.tcp-port", "70000"]), /--enr\.tcp-port: 70000 is not a port/);
     assert.throws(() => parse(["--enr.udp-port", "0"]), /--enr\.udp-port: 0 is not a port to advertise/);
     assert.throws(() => parse(["--enr.udp-port", "x"]), /--enr\.udp-port/);
+  });
+});
+
+describe("default datadirs", () => {
+  it("a network's data goes under $XDG_DATA_HOME/cairn/<network>/<role> when no --datadir is given", () => {
+    const xdg = mkdtempSync(join(tmpdir(), "cairn-xdg-"));
+    assert.equal(defaultDatadir("pyrmont", "beacon", { XDG_DATA_HOME: xdg }), join(xdg, "cairn", "pyrmont", "beacon"));
+    assert.equal(defaultDatadir("medalla", "validator", { HOME: "/home/op" }), "/home/op/.local/share/cairn/medalla/validator");
+    // cairn beacon without --datadir and without a genesis: the error names the default it would use
+    const r = runCairnSync(["beacon", "--network", "minimal", "--no-network"], { XDG_DATA_HOME: xdg });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`empty --datadir ${join(xdg, "cairn", "minimal", "beacon")}`));
   });
 });

@@ -28,8 +28,8 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runSync(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env };
+function runSync(args: string[], extraEnv: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const env = { ...process.env, ...extraEnv };
   delete env["CAIRN_DEBUG"];
   const r = spawnSync(process.execPath, [bin, "validator", ...args], { cwd: repoRoot, env, encoding: "utf8", timeout: 30_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -46,7 +46,11 @@ function assertOneError(r: { status: number | null; stdout: string; stderr: stri
 describe("cairn validator", () => {
   it("reports bad options as one line with exit status 2", () => {
     assertOneError(runSync(["--datadir", dir]), /^cairn validator: error: missing --beacon-nodes/);
-    assertOneError(runSync(["--beacon-nodes", "http://127.0.0.1:1"]), /missing --datadir/);
+    // without --datadir: the network's default under $XDG_DATA_HOME (nothing is created for a datadir without keys)
+    const xdg = join(dir, "xdg");
+    assertOneError(runSync(["--beacon-nodes", "http://127.0.0.1:1", "--network", "minimal"], { XDG_DATA_HOME: xdg }), new RegExp(`${join(xdg, "cairn", "minimal", "validator", "keystores")}: no such directory`));
+    assertOneError(runSync(["--beacon-nodes", "http://127.0.0.1:1", "--network", "medalla"], { XDG_DATA_HOME: xdg }), new RegExp(`${join(xdg, "cairn", "medalla", "validator", "keystores")}`));
+    assertOneError(runSync(["--beacon-nodes", "http://127.0.0.1:1", "--network", "minimal", "--config", "mainnet"]), /give --network or --config, not both/);
     assertOneError(runSync(["--beacon-nodes", "ftp://x", "--datadir", dir]), /--beacon-nodes: "ftp:\/\/x" is not an http\(s\) URL/);
     assertOneError(runSync(["--beacon-nodes", "http://a", "--datadir", dir, "--graffiti", "x".repeat(33)]), /--graffiti: 33 bytes/);
     assertOneError(runSync(["--beacon-nodes", "http://a", "--datadir", dir, "--secrets", dir, "--password-file", "f"]), /either --secrets or --password-file/);

@@ -12,7 +12,7 @@ import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
 import { toHex } from "../../util/bytes.js";
 import { createLogger, type Logger } from "../../util/logger.js";
-import { CliError, EXIT_OK, loadBeaconConfig, notAStateMessage, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
+import { CliError, defaultDatadir, EXIT_OK, loadBeaconConfig, notAStateMessage, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
 import { flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
 
 const NAME = "beacon";
@@ -41,7 +41,7 @@ export const BEACON_OPTIONS = {
   "eth1.endpoints": list("<URL,...>", "eth1 JSON-RPC endpoints, tried in order (http, DEPOSIT_CHAIN_ID checked); with an\nempty datadir and no genesis state, waits for genesis from the deposit contract", { group: ETH1 }),
   "deposit-contract": str("<ADDR>", "the deposit contract (default: the network's DEPOSIT_CONTRACT_ADDRESS)", { group: ETH1 }),
   "deposit-block": uint("<N>", "its deployment block: no deposit log is older (default: the network's, else 0)", { group: ETH1 }),
-  datadir: str("<DIR>", "where the database lives (created when missing)"),
+  datadir: str("<DIR>", "where the database lives (created when missing; default\n$XDG_DATA_HOME/cairn/<network>/beacon, i.e. ~/.local/share/cairn/<network>/beacon)"),
   "rest.address": str("<A>", "REST API address (default {default})", { default: "127.0.0.1" }),
   "rest.port": restPort(),
   "no-rest": flag("no REST API"),
@@ -63,7 +63,7 @@ export const BEACON_OPTIONS = {
   "no-network": flag("no networking at all (a node fed only through the REST API)", { group: NETWORKING }),
 };
 
-const help = `Usage: cairn beacon --datadir <DIR> (--network <NAME> | --config <FILE.yaml> | --testnet-dir <DIR>)
+const help = `Usage: cairn beacon (--network <NAME> | --config <FILE.yaml> | --testnet-dir <DIR>) [--datadir <DIR>]
                     [--genesis-state <FILE.ssz>] [--interop-validators <N> --genesis-time <T>]
                     [--checkpoint-sync-url <URL>[,<URL>] | --checkpoint-state <FILE> --checkpoint-block <FILE>]
                     [--force]
@@ -237,18 +237,19 @@ export function waitForShutdownSignal(logger: Logger): { promise: Promise<string
 
 async function run(args: string[], io: Io): Promise<number> {
   const { values: v, given } = parseOptions(NAME, BEACON_OPTIONS, args);
-  if (v.datadir === undefined) throw new CliError("--datadir is required (see cairn beacon --help)");
   const logger = createLogger({ level: v["log-level"] });
   const checkpoint = parseCheckpointArgs(v);
   const { config, genesis, bootnodes, network: bundled, depositBlock } = loadNetwork(v, (m) => io.stderr(`warning: ${m}\n`), (m) => logger.info(m));
+  const datadir = v.datadir ?? defaultDatadir(v.network ?? config.CONFIG_NAME, "beacon");
+  if (v.datadir === undefined) logger.info("datadir", { path: datadir });
   const eth1 = eth1Args(config, v, depositBlock);
   // an empty datadir needs a genesis: say which file was looked for, before anything starts
-  if (genesis === null && checkpoint === undefined && eth1 === null && !existsSync(join(v.datadir, "chain"))) {
+  if (genesis === null && checkpoint === undefined && eth1 === null && !existsSync(join(datadir, "chain"))) {
     const dir = v["testnet-dir"];
     throw new CliError(
       dir !== undefined
         ? `no genesis state: ${join(dir, "genesis.ssz")} does not exist (put the network's genesis.ssz there, or give --genesis-state FILE.ssz)`
-        : `no genesis state for an empty --datadir ${v.datadir}: give --genesis-state FILE.ssz (or --interop-validators N)`,
+        : `no genesis state for an empty --datadir ${datadir}: give --genesis-state FILE.ssz (or --interop-validators N)`,
     );
   }
   const metricsOn = v.metrics || given("metrics.port");
@@ -257,7 +258,7 @@ async function run(args: string[], io: Io): Promise<number> {
     const p2pPort = v["p2p-port"];
     const enr = parseEnrArgs({ ip: v["enr.ip"], tcpPort: v["enr.tcp-port"], udpPort: v["enr.udp-port"] }); // before the key file is written
     network = {
-      privateKey: await loadOrCreateNetworkKey(v.datadir),
+      privateKey: await loadOrCreateNetworkKey(datadir),
       host: v["p2p-host"],
       p2pPort,
       discoveryPort: v["no-discovery"] ? null : (v["discovery-port"] ?? p2pPort),
@@ -272,7 +273,7 @@ async function run(args: string[], io: Io): Promise<number> {
   try {
     node = await BeaconNode.start({
       config,
-      datadir: v.datadir,
+      datadir: datadir,
       genesisState: genesis ?? undefined,
       checkpoint: checkpoint && { ...checkpoint, network: bundled },
       rest: v["no-rest"] ? null : { address: v["rest.address"], port: v["rest.port"] },

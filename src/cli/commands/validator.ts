@@ -12,18 +12,22 @@ import { SlashingProtection } from "../../validator/slashingProtection/index.js"
 import { parseTimeSources } from "../../validator/timeCheck.js";
 import { Validator } from "../../validator/validator.js";
 import { exitHelp, runExit } from "./validatorExit.js";
-import { CliError, EXIT_DOPPELGANGER, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
+import type { BeaconConfig } from "../../config/index.js";
+import { BUNDLED_NETWORKS, isBundledNetwork } from "../../config/networks.js";
+import { loadNetwork as loadBundledNetwork } from "../../network/networks.js";
+import { CliError, defaultDatadir, EXIT_DOPPELGANGER, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
 import { custom, flag, logLevel, optionsHelp, parseOptions, str, uint } from "../options.js";
 
 const NAME = "validator";
 
 const OPTIONS = {
   "beacon-nodes": custom("<URLs>", "Beacon API base URLs, comma-separated, in order of preference", (v) => (v === undefined ? undefined : parseUrls(v))),
-  datadir: str("<DIR>", "the validator client's directory (created if missing)"),
+  datadir: str("<DIR>", "the validator client's directory (created if missing; default\n$XDG_DATA_HOME/cairn/<network>/validator)"),
   keystores: str("<DIR>", 'EIP-2335 keystores (default <datadir>/keystores, as "cairn account import" writes)'),
   secrets: str("<DIR>", "one password file per keystore (default <datadir>/secrets)"),
   "password-file": str("<F>", "one password for every keystore (instead of --secrets)"),
-  config: str("<C>", "the network's config (default {default}); must match the beacon node's", { default: "mainnet" }),
+  network: str("<name>", "the network, as cairn beacon names it (mainnet, pyrmont, medalla, ..., minimal)"),
+  config: str("<C>", "or the network's config: minimal, mainnet or FILE.yaml (default mainnet); must match the beacon node's"),
   graffiti: custom("<TEXT>", "up to 32 bytes of UTF-8 put in proposed blocks", (v) => (v === undefined ? undefined : parseGraffiti(v))),
   "time-sources": custom("<LIST>", "SNTP servers (host:port) to compare the clock with; warns, never adjusts it", (v) => {
     try {
@@ -49,9 +53,9 @@ const OPTIONS = {
   help: flag("", { short: "h", hidden: true }),
 };
 
-const help = `Usage: cairn validator --beacon-nodes <URL[,URL...]> --datadir <DIR>
+const help = `Usage: cairn validator --beacon-nodes <URL[,URL...]> [--datadir <DIR>] [--network <NAME>]
                        [--keystores <DIR>] [--secrets <DIR> | --password-file <F>]
-                       [--config <minimal|mainnet|FILE.yaml>] [--graffiti <TEXT>]
+                       [--network <NAME> | --config <minimal|mainnet|FILE.yaml>] [--graffiti <TEXT>]
                        [--time-sources <HOST:PORT,...>] [--time-offset-warn-ms <N>]
                        [--metrics-port <N>] [--log-level <error|warn|info|debug>]
                        [--doppelganger-protection <true|false>] [--doppelganger-unsupported <refuse|proceed>]
@@ -129,14 +133,14 @@ function onStopSignal(): { stopped: Promise<string>; signal: AbortSignal; dispos
 async function run(args: string[], io: Io): Promise<number> {
   if (args[0] === "exit") return runExit(args.slice(1), io);
   const { values, given } = parseOptions(NAME, OPTIONS, args);
-  for (const k of ["beacon-nodes", "datadir"] as const) {
-    if (!given(k)) throw new CliError(`missing --${k} (see cairn ${NAME} --help)`);
-  }
+  if (!given("beacon-nodes")) throw new CliError(`missing --beacon-nodes (see cairn ${NAME} --help)`);
+  if (given("network") && given("config")) throw new CliError("give --network or --config, not both");
   if (given("secrets") && given("password-file")) {
     throw new CliError("give either --secrets or --password-file, not both");
   }
   const urls = values["beacon-nodes"]!;
-  const datadir = values.datadir!;
+  const config = validatorConfig(values.network, values.config, (m) => io.stderr(`warning: ${m}\n`));
+  const datadir = values.datadir ?? defaultDatadir(values.network ?? config.CONFIG_NAME, "validator");
   const logLevel = values["log-level"];
   const graffiti = values.graffiti;
   const timeSources = values["time-sources"];
@@ -144,7 +148,6 @@ async function run(args: string[], io: Io): Promise<number> {
   const metricsPort = values["metrics-port"];
   const doppelganger = values["doppelganger-protection"];
   const unsupported = values["doppelganger-unsupported"];
-  const config = loadBeaconConfig(values.config, (m) => io.stderr(`warning: ${m}\n`));
   const logger = createLogger({ level: logLevel, write: (line) => io.stderr(line) });
   if (!doppelganger) logger.warn("doppelganger protection is off: if another client runs these keys, both will be slashed");
 
@@ -252,3 +255,14 @@ async function serveMetrics(registry: Registry, port: number): Promise<Server> {
 }
 
 export const command: Command = { help, run };
+
+/** The config of `--network NAME` (a bundled network or minimal) or of `--config` (default mainnet). */
+function validatorConfig(network: string | undefined, configArg: string | undefined, warn: (m: string) => void): BeaconConfig {
+  if (network === undefined || network === "minimal" || network === "mainnet") return loadBeaconConfig(network ?? configArg ?? "mainnet", warn);
+  if (!isBundledNetwork(network)) throw new CliError(`--network: expected minimal, ${BUNDLED_NETWORKS.join(", ")}; got ${JSON.stringify(network)}`);
+  try {
+    return loadBundledNetwork(network, { warn, info: () => undefined }).config;
+  } catch (e) {
+    throw new CliError((e as Error).message, { cause: e });
+  }
+}
