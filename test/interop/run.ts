@@ -8,11 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   cairnBin,
-  chainView,
+    chainView,
   ensureLodestar,
   freePort,
   getJson,
   logTail,
+  networkEvidence,
   repoRoot,
   sleep,
   startCairn,
@@ -70,15 +71,18 @@ class Ctx {
     if (o.singleNode) args.push("--sync.isSingleNode", "true");
     if (o.bootnode) args.push("--discoveryPort", String(await freePort()), "--bootnodes", o.bootnode, "--network.connectToDiscv5Bootnodes", "true");
     else args.push("--discv5", "false");
+    const metrics = await freePort();
+    args.push("--metrics", "--metrics.address", "127.0.0.1", "--metrics.port", String(metrics));
     if (this.debug) args.push("--logLevel", "debug");
     const proc = startLodestar(this.dir, name, args);
     this.procs.push(proc);
-    return { name, proc, rest: `http://127.0.0.1:${rest}` };
+    return { name, proc, rest: `http://127.0.0.1:${rest}`, metrics: `http://127.0.0.1:${metrics}` };
   }
 
   async cairnBeacon(name: string, o: { network: boolean; peers?: string[]; checkpointSyncUrl?: string }): Promise<Node> {
     const rest = await freePort();
-    const args = ["beacon", "--datadir", join(this.dir, name), "--config", this.configPath, "--rest.port", String(rest)];
+    const metrics = await freePort();
+    const args = ["beacon", "--datadir", join(this.dir, name), "--config", this.configPath, "--rest.port", String(rest), "--metrics.port", String(metrics)];
     if (o.checkpointSyncUrl) args.push("--checkpoint-sync-url", o.checkpointSyncUrl);
     else args.push("--genesis-state", this.genesisPath);
     if (!o.network) args.push("--no-network");
@@ -89,7 +93,7 @@ class Ctx {
     if (this.debug) args.push("--log-level", "debug");
     const proc = startCairn(this.dir, name, args);
     this.procs.push(proc);
-    return { name, proc, rest: `http://127.0.0.1:${rest}` };
+    return { name, proc, rest: `http://127.0.0.1:${rest}`, metrics: `http://127.0.0.1:${metrics}` };
   }
 
   lodestarValidator(name: string, beaconUrl: string): Proc {
@@ -127,6 +131,8 @@ interface Node {
   name: string;
   proc: Proc;
   rest: string;
+  /** its Prometheus metrics server */
+  metrics: string;
 }
 
 /** Polls every second until `cond` returns a value, a process dies, or the deadline passes (then returns null). */
@@ -213,7 +219,8 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Result>> = {
     const id = await identity(ctx, lodestar, Date.now() + 60_000);
     if (!(await headAt(ctx, lodestar, SLOTS_PER_EPOCH + 4, ctx.finalityDeadline()))) return { pass: false, evidence: `lodestar made no chain: ${describe("lodestar", await chainView(lodestar.rest))}` };
     const cairn = await ctx.cairnBeacon("cairn-bn", { network: true, peers: [loopbackAddr(id.p2p_addresses)] });
-    return finalityAndAgreement(ctx, [lodestar, cairn], ctx.finalityDeadline(SLOTS_PER_EPOCH));
+    const r = await finalityAndAgreement(ctx, [lodestar, cairn], ctx.finalityDeadline(SLOTS_PER_EPOCH));
+    return { pass: r.pass, evidence: `${r.evidence}; ${await networkEvidence("cairn", cairn.metrics)}; ${await networkEvidence("lodestar", lodestar.metrics)}` };
   },
 
   /** Cairn (beacon node + validators) leads; Lodestar joins later (Cairn's ENR as its boot node) and follows. */
@@ -224,7 +231,8 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Result>> = {
     const id = await identity(ctx, cairn, Date.now() + 60_000);
     if (!(await headAt(ctx, cairn, SLOTS_PER_EPOCH + 4, ctx.finalityDeadline()))) return { pass: false, evidence: `cairn made no chain: ${describe("cairn", await chainView(cairn.rest))}` };
     const lodestar = await ctx.lodestarBeacon("lodestar-bn", { singleNode: false, bootnode: id.enr });
-    return finalityAndAgreement(ctx, [cairn, lodestar], ctx.finalityDeadline(SLOTS_PER_EPOCH));
+    const r = await finalityAndAgreement(ctx, [cairn, lodestar], ctx.finalityDeadline(SLOTS_PER_EPOCH));
+    return { pass: r.pass, evidence: `${r.evidence}; ${await networkEvidence("cairn", cairn.metrics)}; ${await networkEvidence("lodestar", lodestar.metrics)}` };
   },
 
   /**

@@ -136,6 +136,38 @@ export async function chainView(restUrl: string): Promise<ChainView | null> {
   };
 }
 
+async function metricsText(metricsUrl: string): Promise<string | null> {
+  try {
+    return await (await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+  } catch {
+    return null;
+  }
+}
+
+/** `topic count ...` of one metric's non-zero samples whose labels include `match` (e.g. result="accept"). */
+function byTopic(text: string, metric: string, match = ""): string {
+  const out: string[] = [];
+  for (const m of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, "gm"))) {
+    const topic = /topic="([^"]+)"/.exec(m[1])?.[1];
+    if (topic && m[1].includes(match) && Number(m[2]) > 0) out.push(`${topic} ${m[2]}`);
+  }
+  return out.join(" ") || "none";
+}
+
+/**
+ * What a node's metrics say about its libp2p side: gossip messages accepted by topic, and any rejected (a message
+ * from the other client that fails validation is an interop bug); for Cairn also the blocks range sync imported.
+ */
+export async function networkEvidence(client: "cairn" | "lodestar", metricsUrl: string): Promise<string> {
+  const text = await metricsText(metricsUrl);
+  if (text === null) return `${client} metrics not answering`;
+  if (client === "lodestar") {
+    return `lodestar gossip accepted ${byTopic(text, "lodestar_gossip_validation_accept_total")}, rejected ${byTopic(text, "lodestar_gossip_validation_reject_total")}`;
+  }
+  const ranged = /^cairn_sync_blocks_imported (\d+)/m.exec(text)?.[1] ?? "?";
+  return `cairn range sync imported ${ranged} blocks, gossip accepted ${byTopic(text, "cairn_gossip_messages", 'result="accept"')}, rejected ${byTopic(text, "cairn_gossip_messages", 'result="reject"')}`;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The last lines of a log, for a failure's evidence. */
