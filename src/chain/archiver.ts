@@ -67,8 +67,13 @@ export class Archiver {
    * After a new finalized checkpoint: canonical blocks move to the cold store, blocks that conflict with finality
    * are deleted, the finalized state becomes the anchor, caches and old hot states are pruned.
    */
-  async onFinalized(finalized: CheckpointHex, hotBlocks: Map<string, { slot: number; parent: string }>): Promise<void> {
-    const { config: c, db, forkChoice: fc } = this.ctx;
+  async onFinalized(
+    finalized: CheckpointHex,
+    /** the finalized block's summary, taken when finality was seen: fork choice may be pruned past it by now */
+    finalizedBlock: BlockSummary,
+    hotBlocks: Map<string, { slot: number; parent: string }>,
+  ): Promise<void> {
+    const { config: c, db } = this.ctx;
     const finalizedSlot = computeStartSlotAtEpoch(c, finalized.epoch);
     const canonical = new Set<string>();
     for (let r: string | undefined = finalized.root; r && hotBlocks.has(r); r = hotBlocks.get(r)?.parent) canonical.add(r);
@@ -86,18 +91,15 @@ export class Archiver {
       // the first finalization after a long gap archives thousands of blocks: keep the node serving meanwhile
       if (++n % 64 === 0) await yieldToEventLoop();
     }
+    // the new anchor goes in the same batch as the deletions: a restart never finds blocks gone below an old anchor
     const finalizedState = await this.ctx.getCheckpointState(finalized.epoch, finalized.root);
-    const anchorSummary = fc.getBlock(finalized.root);
-    let anchor: BlockSummary | null = null;
-    if (anchorSummary) {
-      anchor = { ...anchorSummary, justifiedCheckpoint: finalized, finalizedCheckpoint: finalized };
-      batch
-        .putColdState(finalizedState.state.slot, finalizedState.state.serialize())
-        .putBlockSummary(fromHex(finalized.root), anchor)
-        .putMeta("anchor", { slot: finalizedState.state.slot, blockRoot: fromHex(finalized.root), stateRoot: finalizedState.state.hashTreeRoot() });
-    }
+    const anchor: BlockSummary = { ...finalizedBlock, justifiedCheckpoint: finalized, finalizedCheckpoint: finalized };
+    batch
+      .putColdState(finalizedState.state.slot, finalizedState.state.serialize())
+      .putBlockSummary(fromHex(finalized.root), anchor)
+      .putMeta("anchor", { slot: finalizedState.state.slot, blockRoot: fromHex(finalized.root), stateRoot: finalizedState.state.hashTreeRoot() });
     await batch.commit();
-    if (anchor) this.ctx.setAnchor(anchor, finalizedState);
+    this.ctx.setAnchor(anchor, finalizedState);
     for (const root of archived) if (root !== finalized.root) hotBlocks.delete(root);
     this.ctx.pruneCaches(finalized, finalizedSlot);
     await this.pruneHotStates(this.ctx.headRoot());

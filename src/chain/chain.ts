@@ -7,13 +7,10 @@
 import { EventEmitter } from "node:events";
 import type { BeaconConfig } from "../config/index.js";
 import type { BeaconDb } from "../db/index.js";
-import { ForkChoice, type BlockSummary, type CheckpointHex } from "../fork-choice/index.js";
+import { ForkChoice, toForkChoiceAttestation, type BlockSummary, type CheckpointHex } from "../fork-choice/index.js";
 import { MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS } from "../params/index.js";
-import { createCachedBeaconState, type CachedBeaconState, PubkeyCache, ShufflingCache, EpochContext } from "../state-transition/index.js";
+import type { CachedBeaconState, PubkeyCache, ShufflingCache } from "../state-transition/index.js";
 import { getIndexedAttestation } from "../state-transition/util/attestation.js";
-import { computeEpochAtSlot } from "../state-transition/util/epoch.js";
-import { bytesEqual, fromHex, toHex } from "../state-transition/util/math.js";
-import { isActiveValidator } from "../state-transition/util/validator.js";
 import type { Attestation, SignedBeaconBlock } from "../types/index.js";
 import { yieldToEventLoop } from "../util/eventLoop.js";
 import { Archiver } from "./archiver.js";
@@ -26,63 +23,21 @@ import { verifyBlockStateTransition } from "./blocks/stateTransition.js";
 import { validateGossipBlock, type SeenProposers } from "./blocks/gossip.js";
 import type { BlockInput, GossipVerifiedBlock, ImportResult } from "./blocks/types.js";
 import { emitHeadEvents, getDependentRoot, type ChainEvents } from "./events.js";
-import { getFullGc } from "./gc.js";
+import { loadHotState, readStoredChain, writeAnchor, type AnchorBlock } from "./init.js";
+import { JustifiedBalances } from "./justifiedBalances.js";
+import { FullGcScheduler } from "./gc.js";
+import { VerifiedAttestations } from "./verifiedAttestations.js";
 import { JobQueue, QueueFullError } from "./jobQueue.js";
 import { PendingBlocks } from "./pendingBlocks.js";
 import { ChainQuery } from "./query.js";
 import { QueuedStateRegenerator, type RegenCaller } from "./regen/queued.js";
 import { StateRegenerator, type RegenStats } from "./regen/stateRegenerator.js";
 import { BlockStateCache, CheckpointStateCache, LruCache } from "./stateCache.js";
+import { defaultChainOptions, type ChainMetrics, type ChainOptions } from "./options.js";
 
 export type { ImportResult } from "./blocks/types.js";
+export { defaultChainOptions, type ChainMetrics, type ChainOptions } from "./options.js";
 export type { ChainEvents, HeadEvent, ReorgEvent } from "./events.js";
-
-export interface ChainOptions {
-  blockStateCacheSize: number;
-  checkpointStateCacheSize: number;
-  /** persist a post-state at the first block of every M-th epoch: a restart replays at most ~M epochs */
-  hotStateEveryEpochs: number;
-  /** how many persisted hot states to keep (newest first) besides those on the head's, justified and leaves' branches */
-  hotStatesKept: number;
-  /** store a finalized (cold) state every N epochs */
-  coldStateEveryEpochs: number;
-  maxPendingBlocks: number;
-  importQueueLength: number;
-  /** the most blocks a query (API, gossip) may replay; the chain's own regen replays what it must */
-  maxReplayBlocks: number;
-  forkChoicePruneThreshold: number;
-  /** run a full GC after the first block of every epoch (see gc.ts) */
-  gcEveryEpoch: boolean;
-  /** the wall clock in ms (tests inject one): no block beyond its slot (plus the gossip disparity) is processed */
-  now: () => number;
-}
-
-export function defaultChainOptions(config: BeaconConfig): ChainOptions {
-  return {
-    blockStateCacheSize: 16,
-    checkpointStateCacheSize: 8,
-    hotStateEveryEpochs: 2,
-    hotStatesKept: 4,
-    coldStateEveryEpochs: 32,
-    maxPendingBlocks: 64,
-    importQueueLength: 1024,
-    maxReplayBlocks: config.SLOTS_PER_EPOCH * 4,
-    forkChoicePruneThreshold: 0,
-    gcEveryEpoch: true,
-    now: Date.now,
-  };
-}
-
-export interface ChainMetrics {
-  blocksImported: number;
-  importMs: number[];
-  reorgs: number;
-  finalizations: number;
-  /** durations of the once-an-epoch full GCs */
-  gcMs: number[];
-  /** head/checkpoint meta writes that failed after a stored block (the block itself is safe) */
-  metaWriteFailures: number;
-}
 
 export class BeaconChain {
   readonly emitter = new EventEmitter<ChainEvents>();
@@ -95,10 +50,13 @@ export class BeaconChain {
   readonly pending: PendingBlocks;
   /** roots of blocks that failed validation, and of their descendants seen since */
   readonly invalidBlocks = new LruCache<true>(1024);
+  /** attestations whose signatures were verified here: a block carrying one again skips its signature set */
+  readonly verifiedAttestations: VerifiedAttestations;
   readonly metrics: ChainMetrics = { blocksImported: 0, importMs: [], reorgs: 0, finalizations: 0, gcMs: [], metaWriteFailures: 0 };
   private readonly queue: JobQueue;
+  private readonly gc: FullGcScheduler;
   private readonly archiver: Archiver;
-  private readonly justifiedBalances = new Map<string, number[]>();
+  private readonly justifiedBalances = new JustifiedBalances();
   /** unfinalized blocks known to this chain: root -> slot and parent, for archiving at finality */
   private readonly hotBlocks = new Map<string, { slot: number; parent: string }>();
   private head: string;
@@ -120,6 +78,8 @@ export class BeaconChain {
     this.checkpointStates = new CheckpointStateCache(opts.checkpointStateCacheSize);
     this.pending = new PendingBlocks(opts.maxPendingBlocks);
     this.queue = new JobQueue(opts.importQueueLength);
+    this.gc = new FullGcScheduler(opts.gcMinIntervalMs);
+    this.verifiedAttestations = new VerifiedAttestations(config);
     this.blockStates.set(anchor.summary.root, anchor.state);
     const regen = new StateRegenerator(
       config,
@@ -130,7 +90,7 @@ export class BeaconChain {
       opts.maxReplayBlocks,
     );
     this.regen = new QueuedStateRegenerator(regen, this.blockStates, this.checkpointStates, regenStats);
-    this.forkChoice = new ForkChoice(config, { block: anchor.summary, stateSlot: anchor.state.state.slot }, (cp) => this.getJustifiedBalancesSync(cp), {
+    this.forkChoice = new ForkChoice(config, { block: anchor.summary, stateSlot: anchor.state.state.slot }, (cp) => this.justifiedBalances.get(cp), {
       pruneThreshold: opts.forkChoicePruneThreshold,
     });
     this.head = anchor.summary.root;
@@ -147,38 +107,22 @@ export class BeaconChain {
     });
   }
 
-  /** A new chain from a genesis (or other trusted anchor) state, written to an empty database. */
-  static async fromAnchorState(config: BeaconConfig, db: BeaconDb, bls: BlsVerifier, anchorState: CachedBeaconState, opts: Partial<ChainOptions> = {}): Promise<BeaconChain> {
-    const state = anchorState.state;
-    const header = state.latestBlockHeader.toValue();
-    if (bytesEqual(header.stateRoot, new Uint8Array(32))) header.stateRoot = state.hashTreeRoot();
-    const rootBytes = config.types.BeaconBlockHeader.hashTreeRoot(header);
-    const root = toHex(rootBytes);
-    const epoch = computeEpochAtSlot(config, state.slot);
-    const checkpoint = { epoch, root };
-    const summary: BlockSummary = {
-      slot: header.slot,
-      root,
-      parentRoot: toHex(header.parentRoot),
-      stateRoot: toHex(header.stateRoot),
-      targetRoot: root,
-      justifiedCheckpoint: checkpoint,
-      finalizedCheckpoint: checkpoint,
-    };
-    await db
-      .newBatch()
-      .putColdState(state.slot, state.serialize())
-      .putBlockSummary(rootBytes, summary)
-      .putMeta("anchor", { slot: state.slot, blockRoot: rootBytes, stateRoot: header.stateRoot })
-      .putMeta("finalizedCheckpoint", { epoch, root: rootBytes })
-      .putMeta("justifiedCheckpoint", { epoch, root: rootBytes })
-      .putMeta("headRoot", rootBytes)
-      .commit();
-    // the chain's states share one shuffling cache: rebuild the anchor's epoch context on it
-    const shufflingCache = new ShufflingCache();
-    anchorState.epochCtx = EpochContext.createFromState(config, state, anchorState.epochCtx.pubkeyCache, shufflingCache);
+  /**
+   * A new chain from a genesis (or other trusted anchor) state, written to an empty database. A checkpoint anchor
+   * comes with its block, stored as the first finalized block (served to peers and the API); history before it is
+   * filled in later by backfill (src/sync/backfill.ts), from the position written here.
+   */
+  static async fromAnchorState(
+    config: BeaconConfig,
+    db: BeaconDb,
+    bls: BlsVerifier,
+    anchorState: CachedBeaconState,
+    opts: Partial<ChainOptions> = {},
+    anchorBlock?: AnchorBlock,
+  ): Promise<BeaconChain> {
+    const { summary, state, shufflingCache } = await writeAnchor(config, db, anchorState, anchorBlock);
     const o = { ...defaultChainOptions(config), ...opts };
-    return new BeaconChain(config, db, bls, o, { summary, state: anchorState }, anchorState.epochCtx.pubkeyCache, shufflingCache, { blocksReplayed: 0 });
+    return new BeaconChain(config, db, bls, o, { summary, state }, state.epochCtx.pubkeyCache, shufflingCache, { blocksReplayed: 0 });
   }
 
   /**
@@ -186,23 +130,11 @@ export class BeaconChain {
    * then the head state is regenerated from the nearest persisted state below it (the anchor, at worst).
    */
   static async fromDb(config: BeaconConfig, db: BeaconDb, bls: BlsVerifier, opts: Partial<ChainOptions> = {}): Promise<BeaconChain> {
-    const anchorMeta = await db.getMeta("anchor");
-    if (!anchorMeta) throw new Error(`database at ${db.path} has no chain anchor: start from a genesis state`);
-    const anchorBytes = await db.getColdState(anchorMeta.slot);
-    if (!anchorBytes) throw new Error(`database at ${db.path} lacks its anchor state (slot ${anchorMeta.slot})`);
-    const pubkeyCache = new PubkeyCache();
-    const shufflingCache = new ShufflingCache();
-    const anchorState = createCachedBeaconState(config, config.types.BeaconState.deserializeToViewDU(anchorBytes), { pubkeyCache, shufflingCache });
-    const summaries = (await db.getBlockSummaries()) as BlockSummary[];
-    const anchorRoot = toHex(anchorMeta.blockRoot);
-    const anchorSummary = summaries.find((s) => s.root === anchorRoot);
-    if (!anchorSummary) throw new Error(`database at ${db.path} lacks the anchor block summary ${anchorRoot}`);
+    const stored = await readStoredChain(config, db);
     const o = { ...defaultChainOptions(config), ...opts };
-    const chain = new BeaconChain(config, db, bls, o, { summary: anchorSummary, state: anchorState }, pubkeyCache, shufflingCache, { blocksReplayed: 0 });
-    summaries.sort((a, b) => a.slot - b.slot);
-    const maxSlot = summaries.length ? summaries[summaries.length - 1].slot : anchorSummary.slot;
-    for (const s of summaries) {
-      if (s.root === anchorRoot || s.slot <= anchorSummary.slot) continue;
+    const chain = new BeaconChain(config, db, bls, o, stored.anchor, stored.pubkeyCache, stored.shufflingCache, { blocksReplayed: 0 });
+    const maxSlot = stored.summaries.length ? stored.summaries[stored.summaries.length - 1].slot : stored.anchor.summary.slot;
+    for (const s of stored.summaries) {
       try {
         chain.forkChoice.onBlock(s, maxSlot);
         chain.hotBlocks.set(s.root, { slot: s.slot, parent: s.parentRoot });
@@ -210,8 +142,7 @@ export class BeaconChain {
         // a block that fork choice no longer accepts (conflicts with finality): left for pruning
       }
     }
-    const votes = await db.getForkChoiceVotes();
-    if (votes) chain.forkChoice.importLatestMessages(votes);
+    if (stored.votes) chain.forkChoice.importLatestMessages(stored.votes);
     await chain.updateHead("restart");
     await chain.regen.getBlockState(chain.head, "restart");
     return chain;
@@ -231,7 +162,7 @@ export class BeaconChain {
   }
 
   /** The latest slot a block may have now: the wall clock's slot, with MAXIMUM_GOSSIP_CLOCK_DISPARITY. */
-  latestAcceptableSlot(): number {
+  latestSlot(): number {
     const genesisMs = this.anchor.state.state.genesisTime * 1000;
     return Math.floor((this.opts.now() + MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS - genesisMs) / (this.config.SECONDS_PER_SLOT * 1000));
   }
@@ -255,14 +186,14 @@ export class BeaconChain {
 
   /** The beacon_block gossip rules (blocks/gossip.ts); the result goes on to processBlock(). */
   validateGossipBlock(signed: SignedBeaconBlock, seen: SeenProposers): Promise<GossipVerifiedBlock> {
-    return validateGossipBlock({ ...this.sanityContext, regen: this.regen, bls: this.bls, getHeadState: () => this.getHeadState("gossip") }, signed, seen);
+    return validateGossipBlock({ ...this.pipelineContext, getHeadState: () => this.getHeadState("gossip") }, signed, seen);
   }
 
   private async runPipeline(input: BlockInput | GossipVerifiedBlock): Promise<ImportResult> {
     const start = performance.now();
     let root = input.root;
     try {
-      const sane = checkBlockSanity(this.sanityContext, input);
+      const sane = checkBlockSanity(this.pipelineContext, input);
       root = sane.root;
       // range sync verifies the proposer signature in the block's batch (one multi-pairing); the others first, alone
       const gv =
@@ -306,11 +237,7 @@ export class BeaconChain {
     this.background = this.background
       .then(() => this.archiver.persistHead(this.head, firstOfEpoch))
       .catch(() => void this.metrics.metaWriteFailures++);
-    if (firstOfEpoch && this.opts.gcEveryEpoch) {
-      const gcStart = performance.now();
-      getFullGc()?.();
-      this.metrics.gcMs.push(performance.now() - gcStart);
-    }
+    if (firstOfEpoch && this.opts.gcEveryEpoch) this.gc.maybeRun(this.metrics.gcMs);
     this.emitter.emit("block", { slot: signed.message.slot, root });
     if (emitHeadEvents(this, headBefore)) this.metrics.reorgs++;
     const justified = this.forkChoice.getJustifiedCheckpoint();
@@ -321,20 +248,22 @@ export class BeaconChain {
       this.metrics.finalizations++;
       const node = this.forkChoice.getBlock(finalized.root);
       this.emitter.emit("finalized", { epoch: finalized.epoch, root: finalized.root, stateRoot: node?.stateRoot ?? finalized.root });
-      this.background = this.background.then(() => this.archiver.onFinalized(finalized, this.hotBlocks)).catch(() => undefined);
+      if (node) {
+        const block = { ...node };
+        this.background = this.background.then(() => this.archiver.onFinalized(finalized, block, this.hotBlocks)).catch(() => undefined);
+      }
     }
     for (const child of this.pending.takeChildren(root)) void this.processBlock({ signed: child, source: "pending" }).catch(() => undefined);
   }
 
-  /** An attestation seen outside a block (gossip or the harness), its signature already checked by the caller. */
-  onAttestation(attestation: Attestation, state: CachedBeaconState): void {
+  /**
+   * An attestation for fork choice: seen on gossip, by the API's pools or the harness (its signature checked by the
+   * caller), or in an imported block (`signatureVerified` false when the block's signatures were not verified).
+   */
+  onAttestation(attestation: Attestation, state: CachedBeaconState, signatureVerified = true): void {
+    if (signatureVerified) this.verifiedAttestations.add(attestation);
     try {
-      const indexed = getIndexedAttestation(state.epochCtx, attestation);
-      const data = attestation.data;
-      this.forkChoice.onAttestation({
-        attestingIndices: indexed.attestingIndices,
-        data: { slot: data.slot, beaconBlockRoot: toHex(data.beaconBlockRoot), target: { epoch: data.target.epoch, root: toHex(data.target.root) } },
-      });
+      this.forkChoice.onAttestation(toForkChoiceAttestation(getIndexedAttestation(state.epochCtx, attestation).attestingIndices, attestation));
     } catch {
       // not applicable to fork choice (unknown block, too old): ignored, as gossip would
     }
@@ -376,24 +305,12 @@ export class BeaconChain {
   /** get_head, after making sure the justified checkpoint's balances are at hand (fork choice reads them synchronously). */
   private async updateHead(caller: RegenCaller): Promise<void> {
     const justified = this.forkChoice.getJustifiedCheckpoint();
-    const key = `${justified.epoch}:${justified.root}`;
-    if (!this.justifiedBalances.has(key)) {
-      const state = await this.regen.getCheckpointState(justified.epoch, justified.root, caller);
-      const epoch = justified.epoch;
-      const balances = state.state.validators.getAllReadonlyValues().map((v) => (isActiveValidator(v, epoch) ? v.effectiveBalance : 0));
-      this.justifiedBalances.set(key, balances);
-    }
+    await this.justifiedBalances.prepare(justified, () => this.regen.getCheckpointState(justified.epoch, justified.root, caller));
     this.head = this.forkChoice.getHead();
   }
 
-  private getJustifiedBalancesSync(cp: CheckpointHex): number[] {
-    const balances = this.justifiedBalances.get(`${cp.epoch}:${cp.root}`);
-    if (!balances) throw new Error(`justified balances for ${cp.epoch}:${cp.root} were not prepared`);
-    return balances;
-  }
-
-  private get sanityContext() {
-    return { config: this.config, forkChoice: this.forkChoice, invalidBlocks: this.invalidBlocks, latestSlot: () => this.latestAcceptableSlot() };
+  private get pipelineContext() {
+    return { config: this.config, forkChoice: this.forkChoice, invalidBlocks: this.invalidBlocks, latestSlot: () => this.latestSlot(), regen: this.regen, bls: this.bls };
   }
 
   private get importContext() {
@@ -404,16 +321,13 @@ export class BeaconChain {
       blockStates: this.blockStates,
       hotStateEveryEpochs: this.opts.hotStateEveryEpochs,
       serializeHotState: (s: CachedBeaconState) => this.archiver.serializeHotState(s),
-      onAttestation: (a: Attestation, s: CachedBeaconState) => this.onAttestation(a, s),
+      onAttestation: (a: Attestation, s: CachedBeaconState, verified: boolean) => this.onAttestation(a, s, verified),
     };
   }
 
-  private async getPersistedState(rootHex: string): Promise<CachedBeaconState | null> {
-    if (rootHex === this.anchor.summary.root) return this.anchor.state;
-    const hot = await this.db.getHotState(fromHex(rootHex));
-    if (!hot) return null;
-    const view = this.config.types.BeaconState.deserializeToViewDU(hot.bytes);
-    return createCachedBeaconState(this.config, view, { pubkeyCache: this.pubkeyCache, shufflingCache: this.shufflingCache });
+  private getPersistedState(rootHex: string): Promise<CachedBeaconState | null> {
+    if (rootHex === this.anchor.summary.root) return Promise.resolve(this.anchor.state);
+    return loadHotState(this.config, this.db, rootHex, { pubkeyCache: this.pubkeyCache, shufflingCache: this.shufflingCache });
   }
 
   private pruneCaches(finalized: CheckpointHex, finalizedSlot: number): void {
@@ -423,6 +337,6 @@ export class BeaconChain {
       return root !== finalized.root && root !== this.head && (!info || info.slot < finalizedSlot);
     });
     this.pending.pruneFinalized(finalizedSlot);
-    for (const key of this.justifiedBalances.keys()) if (Number(key.split(":")[0]) < finalized.epoch) this.justifiedBalances.delete(key);
+    this.justifiedBalances.pruneFinalized(finalized.epoch);
   }
 }

@@ -22,3 +22,19 @@ export function getFullGc(): (() => void) | null {
   }
   return cached;
 }
+
+/** The full GC after an epoch's first block, at most once per `minIntervalMs` (a syncing node crosses epochs fast). */
+export class FullGcScheduler {
+  private lastAt = -Infinity;
+
+  constructor(private readonly minIntervalMs: number) {}
+
+  /** Runs it when due; pushes its duration to `durations`. */
+  maybeRun(durations: number[]): void {
+    const start = performance.now();
+    if (start - this.lastAt < this.minIntervalMs) return;
+    getFullGc()?.();
+    this.lastAt = performance.now();
+    durations.push(this.lastAt - start);
+  }
+}

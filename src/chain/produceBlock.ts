@@ -1,12 +1,20 @@
 import type { CachedBeaconState } from "../state-transition/index.js";
 import { processBlock, validateAttestation } from "../state-transition/index.js";
-import type { Attestation, BeaconBlock, Eth1Data } from "../types/index.js";
+import type { Attestation, BeaconBlock, Deposit, Eth1Data } from "../types/index.js";
 
 export interface BlockContents {
   randaoReveal: Uint8Array;
   graffiti?: Uint8Array;
   eth1Data?: Eth1Data;
   attestations?: Attestation[];
+  /** exactly the deposits the state requires after this block's eth1 vote (the state transition checks) */
+  deposits?: Deposit[];
+}
+
+/** What block production needs from the eth1 follower (src/eth1 implements it; the node wires it in). */
+export interface Eth1ForBlockProduction {
+  /** The eth1 vote for a block on `pre` (a state at the block's slot) and the deposits the block must carry. */
+  getEth1DataAndDeposits(pre: CachedBeaconState): { eth1Data: Eth1Data; deposits: Deposit[] };
 }
 
 /**
@@ -40,6 +48,7 @@ export function produceBlock(pre: CachedBeaconState, contents: BlockContents): {
       graffiti: contents.graffiti ?? new Uint8Array(32),
       eth1Data,
       attestations,
+      deposits: contents.deposits ?? [],
     },
   };
   const post = pre.clone();

@@ -5,6 +5,7 @@
 //   cold states     finalized states every N epochs, by slot: the anchors state regeneration replays from
 //   hot states      unfinalized states persisted every M epochs, so a restart does not replay from finality
 //                   (state bytes live in files under <path>/states; LevelDB holds pointers: see stateFiles.ts)
+//   eth1            deposit logs and the followed eth1 block (the eth1 follower)
 //   meta            schema version, network, genesis, checkpoints, head, anchor
 //
 // Every read validates what it returns: a truncated, damaged or undecodable value is a DbError CORRUPT_VALUE naming
@@ -12,7 +13,7 @@
 // fork-choice meta and an optional state in one atomic batch: `db.newBatch().putBlock(..).putMeta(..).commit()`.
 import { join } from "node:path";
 import type { BeaconConfig } from "../config/index.js";
-import type { SignedBeaconBlock } from "../types/index.js";
+import type { DepositData, SignedBeaconBlock } from "../types/index.js";
 import { bytesEqual, fromHex, toHex } from "../util/bytes.js";
 import { DbController, type BatchOp, type ControllerOptions, type WriteOptions } from "./controller.js";
 import { DbError, corruptMeta, corruptValue, invalidArgument } from "./errors.js";
@@ -33,7 +34,9 @@ import {
   parseSlotKey,
   rootKey,
   schemaVersionMismatch,
+  readUint64BE,
   slotKey,
+  writeUint64BE,
   type MetaKey,
   type MetaValues,
 } from "./schema.js";
@@ -70,7 +73,7 @@ export interface StoredHotState extends StoredState {
 /** Every meta value the node reads at start-up; null when never written. */
 export type ChainMeta = { [K in MetaKey]: MetaValues[K] | null };
 
-const META_KEYS: MetaKey[] = ["genesisTime", "genesisValidatorsRoot", "finalizedCheckpoint", "justifiedCheckpoint", "headRoot", "anchor"];
+const META_KEYS: MetaKey[] = ["genesisTime", "genesisValidatorsRoot", "finalizedCheckpoint", "justifiedCheckpoint", "headRoot", "anchor", "backfill"];
 
 /** Offset of the message in SignedBeaconBlock SSZ (4-byte offset ‖ 96-byte signature); its slot is the first 8 bytes. */
 const SIGNED_BLOCK_MESSAGE_OFFSET = 4 + 96;
@@ -190,6 +193,50 @@ export class BeaconDb {
     const value = await this.controller.get(key);
     if (!value) return null;
     return decodeVotes(decodeBlob(value, Bucket.forkChoiceVotes, key), key);
+  }
+
+  /** The stored deposit logs (index order) and how far they were followed; throws CORRUPT_VALUE on a gap. */
+  async getEth1Deposits(): Promise<{ progress: Eth1Progress | null; deposits: StoredDeposit[] }> {
+    const progressKey = Uint8Array.of(Bucket.eth1Progress);
+    const p = await this.controller.get(progressKey);
+    let progress: Eth1Progress | null = null;
+    if (p) {
+      const bytes = decodeBlob(p, Bucket.eth1Progress, progressKey);
+      const followedBlock = bytes.length === 28 ? readUint64BE(bytes, 20) : null;
+      if (followedBlock === null) throw corruptValue("eth1Progress", toHex(progressKey), "malformed");
+      progress = { depositContract: bytes.slice(0, 20), followedBlock };
+    }
+    const deposits: StoredDeposit[] = [];
+    for await (const { key, value } of this.controller.iterate({ prefix: Uint8Array.of(Bucket.eth1Deposit) })) {
+      const index = parseSlotKey(key, Bucket.eth1Deposit);
+      if (index !== deposits.length) throw corruptValue("eth1Deposit", toHex(key), `deposit ${index} follows deposit ${deposits.length - 1}`);
+      const bytes = decodeBlob(value, Bucket.eth1Deposit, key);
+      const blockNumber = bytes.length > 8 ? readUint64BE(bytes) : null;
+      if (blockNumber === null) throw corruptValue("eth1Deposit", toHex(key), "malformed");
+      try {
+        deposits.push({ blockNumber, data: this.config.types.DepositData.deserialize(bytes.subarray(8)) });
+      } catch (e) {
+        throw corruptValue("eth1Deposit", toHex(key), `not a DepositData: ${(e as Error).message}`, e);
+      }
+    }
+    return { progress, deposits };
+  }
+
+  /** Appends deposits `firstIndex`.. and records the followed block, atomically (synced). */
+  async putEth1Deposits(firstIndex: number, deposits: StoredDeposit[], progress: Eth1Progress): Promise<void> {
+    if (progress.depositContract.length !== 20) throw invalidArgument("deposit contract must be 20 bytes");
+    const ops: BatchOp[] = deposits.map((d, k) => {
+      const ssz = this.config.types.DepositData.serialize(d.data);
+      const payload = new Uint8Array(8 + ssz.length);
+      writeUint64BE(payload, 0, d.blockNumber);
+      payload.set(ssz, 8);
+      return { type: "put", key: slotKey(Bucket.eth1Deposit, firstIndex + k), value: encodeBlob(payload) };
+    });
+    const p = new Uint8Array(28);
+    p.set(progress.depositContract);
+    writeUint64BE(p, 20, progress.followedBlock);
+    ops.push({ type: "put", key: Uint8Array.of(Bucket.eth1Progress), value: encodeBlob(p) });
+    await this.controller.batch(ops, { sync: true });
   }
 
   async *iterateBlockBytes(): AsyncGenerator<{ root: Uint8Array; bytes: Uint8Array }> {
@@ -653,6 +700,16 @@ export class BeaconDbBatch {
 const EMPTY = new Uint8Array(0);
 
 /** A fork-choice latest message as stored: validator index, target epoch, block root (0x hex). */
+export interface Eth1Progress {
+  depositContract: Uint8Array;
+  followedBlock: number;
+}
+
+export interface StoredDeposit {
+  blockNumber: number;
+  data: DepositData;
+}
+
 export interface StoredVote {
   validatorIndex: number;
   epoch: number;

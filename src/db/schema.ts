@@ -45,6 +45,12 @@ export const Bucket = {
   blockSummary: 0x07,
   /** 0x08 -> blob(JSON of fork choice's latest messages). Saved every epoch so a restart keeps the votes. */
   forkChoiceVotes: 0x08,
+  /** 0x09 ‖ depositIndex(8 BE) -> blob(eth1 block number (8 BE) ‖ DepositData SSZ). The deposit contract's logs, in
+   *  index order, as far as the eth1 follower has followed (never past head - ETH1_FOLLOW_DISTANCE). */
+  eth1Deposit: 0x09,
+  /** 0x0a -> deposit contract address (20) ‖ last followed eth1 block number (8 BE). Written with the deposits of
+   *  that block range in one batch, so a restart resumes from the block after it. */
+  eth1Progress: 0x0a,
 } as const;
 
 export type BucketName = keyof typeof Bucket;
@@ -226,6 +232,18 @@ export interface Anchor {
   stateRoot: Uint8Array;
 }
 
+/**
+ * How far a checkpoint-synced database's history reaches back: its oldest stored block's slot and the parent root
+ * the next older block must have. Complete once that parent is the genesis block.
+ */
+export interface BackfillPosition {
+  slot: number;
+  parentRoot: Uint8Array;
+  /** the genesis block's root when known (from a genesis state, or the anchor state's block_roots) */
+  genesisBlockRoot: Uint8Array | null;
+  complete: boolean;
+}
+
 /** Meta values the node reads and writes. */
 export interface MetaValues {
   genesisTime: number;
@@ -234,6 +252,7 @@ export interface MetaValues {
   justifiedCheckpoint: Checkpoint;
   headRoot: Uint8Array;
   anchor: Anchor;
+  backfill: BackfillPosition;
 }
 export type MetaKey = keyof MetaValues;
 
@@ -365,6 +384,33 @@ export const META: { [K in keyof AllMeta]: MetaCodec<AllMeta[K]> } = {
       const slot = readUint64BE(b);
       if (slot === null) throw corruptMeta("anchor", "slot beyond 2^53");
       return { slot, blockRoot: b.slice(8, 8 + ROOT_LENGTH), stateRoot: b.slice(8 + ROOT_LENGTH) };
+    },
+  },
+  /** slot (8 BE) ‖ parentRoot (32) ‖ flags (1: bit 0 complete, bit 1 genesis root known) ‖ genesisBlockRoot (32). */
+  backfill: {
+    id: 0x09,
+    encode: (v) => {
+      checkRoot(v.parentRoot, "backfill.parentRoot");
+      if (v.genesisBlockRoot) checkRoot(v.genesisBlockRoot, "backfill.genesisBlockRoot");
+      const out = new Uint8Array(8 + ROOT_LENGTH + 1 + ROOT_LENGTH);
+      writeUint64BE(out, 0, v.slot);
+      out.set(v.parentRoot, 8);
+      out[8 + ROOT_LENGTH] = (v.complete ? 1 : 0) | (v.genesisBlockRoot ? 2 : 0);
+      if (v.genesisBlockRoot) out.set(v.genesisBlockRoot, 9 + ROOT_LENGTH);
+      return out;
+    },
+    decode: (b) => {
+      fixed("backfill", b, 8 + ROOT_LENGTH + 1 + ROOT_LENGTH);
+      const slot = readUint64BE(b);
+      if (slot === null) throw corruptMeta("backfill", "slot beyond 2^53");
+      const flags = b[8 + ROOT_LENGTH];
+      if (flags > 3) throw corruptMeta("backfill", `unknown flags ${flags}`);
+      return {
+        slot,
+        parentRoot: b.slice(8, 8 + ROOT_LENGTH),
+        complete: (flags & 1) !== 0,
+        genesisBlockRoot: (flags & 2) !== 0 ? b.slice(9 + ROOT_LENGTH) : null,
+      };
     },
   },
 };

@@ -7,6 +7,7 @@
 import type { ChainConfig } from "../params/index.js";
 import { GENESIS_EPOCH } from "../params/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
+import { toHex } from "../util/bytes.js";
 import { computeDeltas, createVotes, ensureVote, remapVotes, type Votes } from "./computeDeltas.js";
 import { ForkChoiceError } from "./errors.js";
 import { NONE, ProtoArray, type BlockSummary, type CheckpointHex, type ProtoNode, type RootHex } from "./protoArray.js";
@@ -16,6 +17,15 @@ import type { SpecStore } from "./reference.js";
 export interface ForkChoiceAttestation {
   attestingIndices: ArrayLike<number>;
   data: { slot: number; beaconBlockRoot: RootHex; target: CheckpointHex };
+}
+
+/** An attestation's data as fork choice keeps it (hex roots), with its attesters. */
+export function toForkChoiceAttestation(
+  attestingIndices: ArrayLike<number>,
+  att: { data: { slot: number; beaconBlockRoot: Uint8Array; target: { epoch: number; root: Uint8Array } } },
+): ForkChoiceAttestation {
+  const d = att.data;
+  return { attestingIndices, data: { slot: d.slot, beaconBlockRoot: toHex(d.beaconBlockRoot), target: { epoch: d.target.epoch, root: toHex(d.target.root) } } };
 }
 
 /**

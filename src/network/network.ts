@@ -16,6 +16,7 @@ import { computeForkDigest } from "../state-transition/util/domain.js";
 import { fromHex } from "../util/bytes.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
 import type { Attestation, Metadata, Status } from "../types/index.js";
+import { BackfillSync } from "../sync/backfill.js";
 import { RangeSync } from "../sync/rangeSync.js";
 import { UnknownBlockSync } from "../sync/unknownBlock.js";
 import type { SlotClock } from "../util/slotClock.js";
@@ -62,6 +63,8 @@ export class Network {
   readonly discovery: Discovery | null;
   readonly rangeSync: RangeSync;
   readonly unknownBlockSync: UnknownBlockSync;
+  /** history before a checkpoint anchor, filled in from peers (idle on a chain from genesis) */
+  readonly backfill: BackfillSync;
   private metadataSeq = 0n;
   private readonly localValidators = new Set<number>();
   private attnets;
@@ -156,6 +159,13 @@ export class Network {
         }),
     });
     this.peerManager.emitter.on("peerStatus", () => this.rangeSync.notify());
+    this.backfill = new BackfillSync({
+      config,
+      db: o.db,
+      peers: this.peerManager,
+      fetcher: this.reqResp,
+      logger: this.logger.child("backfill"),
+    });
   }
 
   static async create(o: NetworkOptions): Promise<Network> {
@@ -218,6 +228,7 @@ export class Network {
     this.peerManager.start();
     await this.discovery?.start();
     this.rangeSync.start();
+    this.backfill.start();
     this.slotTimer = setInterval(() => this.onTick(), 250);
     this.slotTimer.unref();
     this.logger.info("network started", { peerId: this.peerId, addrs: this.libp2p.getMultiaddrs().map(String).join(","), enr: this.discovery?.enr });
@@ -226,6 +237,7 @@ export class Network {
   async stop(): Promise<void> {
     if (this.slotTimer) clearInterval(this.slotTimer);
     await this.rangeSync.stop();
+    await this.backfill.stop();
     await this.discovery?.stop();
     await this.peerManager.stop();
     this.subnets.stop();

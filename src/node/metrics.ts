@@ -57,6 +57,7 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
         if (s) this.set(read(s));
       },
     });
+  headStateGauge("beacon_processed_deposits_total", "Deposits processed by the head state (its eth1_deposit_index)", (s) => s.state.eth1DepositIndex);
   headStateGauge("beacon_previous_justified_epoch", "Epoch of the head state's previous justified checkpoint", (s) => s.state.previousJustifiedCheckpoint.epoch);
   headStateGauge("beacon_current_active_validators", "Active validators in the head state's current epoch", (s) => s.epochCtx.currentShuffling.activeIndices.length);
   new Gauge({
@@ -163,6 +164,7 @@ export function registerNetworkMetrics(
     peerManager: { peerCount: number };
     syncStatus(): { syncDistance: number; isSyncing: boolean };
     rangeSync: { blocksImported: number };
+    backfill: { progress(): { slot: number; blocks: number } };
     gossip: { getCounters(): Record<string, { accept: number; ignore: number; reject: number }> };
   },
 ): void {
@@ -171,6 +173,8 @@ export function registerNetworkMetrics(
   new Gauge({ name: "cairn_sync_distance_slots", help: "Slots between the clock and the head", registers, collect() { this.set(network.syncStatus().syncDistance); } });
   new Gauge({ name: "cairn_sync_syncing", help: "1 while range sync is catching up", registers, collect() { this.set(network.syncStatus().isSyncing ? 1 : 0); } });
   new Gauge({ name: "cairn_sync_blocks_imported", help: "Blocks imported by range sync since start", registers, collect() { this.set(network.rangeSync.blocksImported); } });
+  new Gauge({ name: "cairn_backfill_slot", help: "Oldest slot the history reaches (0: back to genesis)", registers, collect() { this.set(network.backfill.progress().slot); } });
+  new Gauge({ name: "cairn_backfill_blocks", help: "Blocks backfilled since start", registers, collect() { this.set(network.backfill.progress().blocks); } });
   new Gauge({
     name: "cairn_gossip_messages",
     help: "Gossip messages validated since start, by topic and result",
@@ -207,4 +211,19 @@ export async function startMetricsServer(registry: Registry, host: string, port:
     port: typeof addr === "object" && addr ? addr.port : port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The eth1 follower's gauges (a node with --eth1.endpoints). */
+export function registerEth1Metrics(registry: Registry, eth1: { headBlock: number | null; followedBlock: number; depositCount: number }): void {
+  const registers = [registry];
+  new Gauge({
+    name: "cairn_eth1_head_distance",
+    help: "Eth1 blocks between the eth1 head and the last followed block (ETH1_FOLLOW_DISTANCE when caught up)",
+    registers,
+    collect() {
+      if (eth1.headBlock !== null) this.set(eth1.headBlock - eth1.followedBlock);
+    },
+  });
+  new Gauge({ name: "cairn_eth1_deposit_count", help: "Deposit logs followed from the deposit contract", registers, collect() { this.set(eth1.depositCount); } });
+  new Gauge({ name: "cairn_eth1_followed_block", help: "Last eth1 block whose deposit logs are followed", registers, collect() { this.set(eth1.followedBlock); } });
 }

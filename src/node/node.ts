@@ -2,8 +2,10 @@
 // REST API and metrics, started in that order, then the network dials out and the wall clock ticks fork choice every
 // slot; closed in reverse. `cairn beacon` builds one (`cairn dev` without networking); nothing starts on import,
 // and libp2p is loaded only when networking is on.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createBeaconApiServer } from "../api/server/index.js";
+import { loadCheckpoint, type CheckpointContext, type CheckpointSource } from "./checkpointSync.js";
 import { OpPools } from "../chain/opPools/index.js";
 import type { PrivateKey } from "@libp2p/interface";
 import type { Network } from "../network/network.js";
@@ -17,13 +19,16 @@ import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition
 import { toHex } from "../util/bytes.js";
 import { SlotClock } from "../util/slotClock.js";
 import { nullLogger, type Logger } from "../util/logger.js";
-import { createNodeMetrics, registerNetworkMetrics, startMetricsServer, type NodeMetrics } from "./metrics.js";
+import { DbEth1Store, Eth1Follower, Eth1Rpc, MemoryEth1Store, waitForEth1Genesis } from "../eth1/index.js";
+import { createNodeMetrics, registerEth1Metrics, registerNetworkMetrics, startMetricsServer, type NodeMetrics } from "./metrics.js";
 
 export interface BeaconNodeOptions {
   config: BeaconConfig;
   datadir: string;
   /** The genesis (anchor) state, used only when the database is empty; otherwise it must match the database. */
   genesisState?: Uint8Array | CachedBeaconState;
+  /** Start an empty database from a finalized checkpoint instead (see checkpointSync.ts); ignored when it holds a chain. */
+  checkpoint?: CheckpointSource & Pick<CheckpointContext, "network" | "maxBytes" | "timeoutMs">;
   rest?: { address: string; port: number } | null;
   metrics?: { address: string; port: number } | null;
   logger?: Logger;
@@ -33,6 +38,13 @@ export interface BeaconNodeOptions {
   /** ms since the Unix epoch (tests). */
   now?: () => number;
   version?: string;
+  /**
+   * The eth1 deposit follower: eth1 votes and deposits in produced blocks; and genesis from the deposit contract
+   * when the database is empty and no genesis state is given. None: blocks repeat the state's eth1_data.
+   */
+  eth1?: { endpoints: string[]; depositContract: string; depositBlock: number } | null;
+  /** aborts a wait for eth1 genesis */
+  signal?: AbortSignal;
   /** libp2p networking; none: a standalone node (cairn dev) */
   network?: {
     privateKey: PrivateKey;
@@ -68,6 +80,7 @@ export class BeaconNode {
   readonly pools: OpPools;
   network: Network | null = null;
   private metricsServer: { port: number; close(): Promise<void> } | null = null;
+  eth1: Eth1Follower | null = null;
   private closed = false;
   restPort: number | null = null;
   metricsPort: number | null = null;
@@ -99,9 +112,13 @@ export class BeaconNode {
     } else {
       genesis = opts.genesisState;
     }
-    const db = await BeaconDb.open(join(opts.datadir, "chain"), {
+    const dbPath = join(opts.datadir, "chain");
+    const loadAnchor = () => loadCheckpoint(opts.checkpoint!, { ...opts.checkpoint, config, genesis, now: opts.now, logger: logger.child("checkpoint") });
+    // into a new datadir the checkpoint is fetched first, so that a refused one leaves nothing behind
+    let anchor = opts.checkpoint && !existsSync(dbPath) ? await loadAnchor() : null;
+    const db = await BeaconDb.open(dbPath, {
       config,
-      genesisValidatorsRoot: genesis ? genesis.state.genesisValidatorsRoot : undefined,
+      genesisValidatorsRoot: (genesis ?? anchor?.state)?.state.genesisValidatorsRoot,
     });
     let bls: (BlsVerifier & { close?(): Promise<void> }) | undefined;
     try {
@@ -118,8 +135,14 @@ export class BeaconNode {
           blocksReplayed: chain.query.stats().regen.blocksReplayed,
           ms: Math.round(performance.now() - t),
         });
+        if (opts.checkpoint) logger.info("the datadir holds a chain: checkpoint sync options ignored", { anchorSlot: chain.anchorSummary.slot });
+      } else if (opts.checkpoint) {
+        anchor ??= await loadAnchor();
+        chain = await BeaconChain.fromAnchorState(config, db, bls, anchor.state, chainOpts, { block: anchor.block, genesisBlockRoot: anchor.genesisBlockRoot });
+        logger.info("started from a checkpoint", { epoch: anchor.epoch, root: anchor.root, slot: anchor.state.state.slot, validators: anchor.state.state.validators.length });
       } else {
-        if (!genesis) throw new Error(`the database in ${opts.datadir} is empty: give a genesis state (--genesis-state FILE.ssz)`);
+        if (!genesis && opts.eth1) genesis = await genesisFromEth1(config, opts.eth1, logger, opts.signal);
+        if (!genesis) throw new Error(`the database in ${opts.datadir} is empty: give a genesis state (--genesis-state FILE.ssz), a checkpoint (--checkpoint-sync-url URL) or an eth1 endpoint (--eth1.endpoints URL)`);
         chain = await BeaconChain.fromAnchorState(config, db, bls, genesis, chainOpts);
         logger.info("started from the genesis state", {
           genesisTime: genesis.state.genesisTime,
@@ -156,7 +179,17 @@ export class BeaconNode {
     }
     const network = this.network;
     if (network) registerNetworkMetrics(this.metrics.registry, network);
+    if (opts.eth1) {
+      const rpc = new Eth1Rpc({ endpoints: opts.eth1.endpoints, chainId: this.config.DEPOSIT_CHAIN_ID });
+      const eth1 = new Eth1Follower({ ...opts.eth1, config: this.config, rpc, store: new DbEth1Store(this.db), logger: this.logger.child("eth1") });
+      await eth1.init();
+      eth1.start();
+      this.eth1 = eth1;
+      registerEth1Metrics(this.metrics.registry, eth1);
+      this.logger.info("following eth1 deposits", { contract: opts.eth1.depositContract, fromBlock: eth1.followedBlock + 1, deposits: eth1.depositCount });
+    }
     if (opts.rest) {
+      const facts = { version: `Cairn/v${opts.version ?? "0.1.0"}`, ...(opts.eth1 ? { depositContract: opts.eth1.depositContract } : {}) };
       this.api = await createBeaconApiServer({
         chain,
         config: this.config,
@@ -164,7 +197,7 @@ export class BeaconNode {
         clock: { currentSlot: () => Math.max(0, this.clock.currentSlot()) },
         node: network
           ? {
-              version: `Cairn/v${opts.version ?? "0.1.0"}`,
+              ...facts,
               peerId: network.peerId,
               // read when asked: the addresses and the ENR are known only once the network has started
               get enr() {
@@ -180,9 +213,10 @@ export class BeaconNode {
                 return { seqNumber: md.seqNumber, attnets: toHex(md.attnets.uint8Array) };
               },
             }
-          : { version: `Cairn/v${opts.version ?? "0.1.0"}` },
+          : facts,
         publisher: network?.publisher(),
         logger: this.logger,
+        eth1: this.eth1,
       });
       const { port } = await this.api.listen(opts.rest.address, opts.rest.port);
       this.restPort = port;
@@ -238,6 +272,7 @@ export class BeaconNode {
     await this.clockLoop;
     await this.api?.close().catch((e: unknown) => this.logger.warn("REST API close failed", { error: e as Error }));
     await this.network?.stop().catch((e: unknown) => this.logger.warn("network stop failed", { error: e as Error }));
+    await this.eth1?.stop();
     await this.metricsServer?.close();
     await this.chain.close();
     await this.bls.close?.();
@@ -273,4 +308,19 @@ export function previousEpochTargetParticipation(cached: CachedBeaconState): num
     if (attesters.has(i)) voted += eb;
   }
   return total > 0 ? voted / total : null;
+}
+
+/** Waits for genesis from the deposit contract (an empty database, no genesis state). */
+async function genesisFromEth1(
+  config: BeaconConfig,
+  eth1: NonNullable<BeaconNodeOptions["eth1"]>,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<CachedBeaconState> {
+  const rpc = new Eth1Rpc({ endpoints: eth1.endpoints, chainId: config.DEPOSIT_CHAIN_ID });
+  // in memory: the node's follower stores the deposits in the database once the chain exists
+  const follower = new Eth1Follower({ ...eth1, config, rpc, store: new MemoryEth1Store(), logger: logger.child("eth1") });
+  await follower.init();
+  const state = await waitForEth1Genesis({ config, follower, rpc, logger: logger.child("eth1"), signal });
+  return createCachedBeaconState(config, state);
 }

@@ -6,3 +6,5 @@ export * from "./epoch/index.js";
 export * from "./genesis/index.js";
 export * from "./genesis/interop.js";
 export * from "./signatureSets/index.js";
+export * from "./eth1/depositTree.js";
+export * from "./eth1/eth1Vote.js";

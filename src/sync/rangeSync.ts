@@ -13,6 +13,7 @@ import type { BeaconConfig } from "../config/index.js";
 import { toHex } from "../util/bytes.js";
 import type { Logger } from "../util/logger.js";
 import type { SignedBeaconBlock, Status } from "../types/index.js";
+import { WakeableSleep } from "../util/eventLoop.js";
 
 const MAX_REQUESTS_PER_PEER = 2;
 
@@ -81,7 +82,7 @@ export class RangeSync {
   blocksImported = 0;
   private stopped = true;
   private loop: Promise<void> = Promise.resolve();
-  private wake: (() => void) | null = null;
+  private readonly sleeper = new WakeableSleep();
   private readonly busyPeers = new Map<string, number>();
   private lastImportAt = Date.now();
   private rateWindow: { at: number; blocks: number }[] = [];
@@ -103,13 +104,13 @@ export class RangeSync {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
   }
 
   /** A peer's status changed or a peer connected: look again without waiting for the idle timer. */
   notify(): void {
-    this.wake?.();
+    this.sleeper.wake();
   }
 
   get headSlot(): number {
@@ -141,15 +142,8 @@ export class RangeSync {
     this.o.logger?.info(`sync ${s}`, { head: this.headSlot, clock: this.o.currentSlot() });
   }
 
-  private async sleep(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
-    this.wake = null;
+  private sleep(ms: number): Promise<void> {
+    return this.sleeper.sleep(ms);
   }
 
   private async run(): Promise<void> {

@@ -33,3 +33,24 @@ export class EventLoopDelayMonitor {
     this.histogram.disable();
   }
 }
+
+/** A sleep that another part of the program can cut short (a loop waiting for work, woken when work arrives). */
+export class WakeableSleep {
+  private wakeUp: (() => void) | null = null;
+
+  async sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.wakeUp = null;
+  }
+
+  /** Ends the current sleep, if any, at once. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+}

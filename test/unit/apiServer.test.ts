@@ -661,6 +661,40 @@ describe("bad requests", () => {
   });
 });
 
+describe("eth1 in block production", () => {
+  it("the block carries the eth1 follower's vote; a follower that cannot serve is a 503 naming eth1", async () => {
+    const vote = { depositRoot: new Uint8Array(32).fill(7), depositCount: (await headState()).state.eth1Data.depositCount, blockHash: new Uint8Array(32).fill(9) };
+    let behind = false;
+    const eth1 = {
+      getEth1DataAndDeposits: () => {
+        if (behind) throw new Error("the eth1 follower is behind");
+        return { eth1Data: vote, deposits: [] };
+      },
+    };
+    const other = await createBeaconApiServer({ chain: tc.chain, eth1, node: { version: "x", depositContract: "0xABCDEF0123456789ABCDEF0123456789ABCDEF01" } });
+    try {
+      const slot = headSlot() + 1;
+      const pre = await tc.chain.regen.getPreState({ slot, parentRoot: fromHexString(tc.chain.headRoot) } as never, "test");
+      const randao = tc.signer.randaoReveal(pre, pre.epochCtx.getBeaconProposer(slot), computeEpochAtSlot(tc.config, slot));
+      const url = `/eth/v1/validator/blocks/${slot}?randao_reveal=${toHex(randao)}`;
+      const ok = await other.app.inject({ method: "GET", url });
+      assert.equal(ok.statusCode, 200, ok.body);
+      assert.equal(ok.json().data.body.eth1_data.block_hash, toHex(vote.blockHash));
+      behind = true;
+      const refused = await other.app.inject({ method: "GET", url });
+      assert.equal(refused.statusCode, 503);
+      assert.match(refused.json().message, /^eth1: the eth1 follower is behind$/);
+      const contract = await other.app.inject({ method: "GET", url: "/eth/v1/config/deposit_contract" });
+      assert.equal(contract.json().data.address, "0xabcdef0123456789abcdef0123456789abcdef01");
+    } finally {
+      await other.close();
+    }
+    // the main server has no eth1 follower: its blocks repeat the head state's eth1_data
+    const { block } = await produceNext();
+    assert.equal(toHex(block.body.eth1Data.blockHash), toHex((await headState()).state.eth1Data.blockHash));
+  });
+});
+
 describe("server lifecycle", () => {
   it("CORS preflight; close() ends open event streams and stops listening to the chain", async () => {
     const other = await createBeaconApiServer({ chain: tc.chain, corsOrigin: "*" });

@@ -19,6 +19,9 @@ import { BeaconDb } from "../../src/db/index.js";
 import { createCachedBeaconState, createInteropGenesisStateFast, type CachedBeaconState } from "../../src/state-transition/index.js";
 import { toHex } from "../../src/state-transition/util/math.js";
 import type { SignedBeaconBlock } from "../../src/types/index.js";
+import { InteropSigner } from "../../src/chain/harness/signer.js";
+import { produceBlock } from "../../src/chain/produceBlock.js";
+import { fromHex } from "../../src/util/bytes.js";
 import { makeSignedEmptyBlock } from "../utils/chain.js";
 
 const config = getNamedConfig("minimal");
@@ -264,6 +267,44 @@ describe("through the one door", () => {
       assert.ok(polls > 12, `reader polled ${polls} times`);
       assert.equal(missing, 0);
       assert.equal(chain.query.headSlot, 12);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("attestations verified before", () => {
+  it("a block's attestation seen (and verified) on gossip is not verified again; a forged twin still is", async () => {
+    const t = await testChain();
+    try {
+      const { chain } = t;
+      const signer = new InteropSigner(config, true);
+      const b1 = makeSignedEmptyBlock(genesisState, 1);
+      t.setClockSlot(3);
+      await chain.processBlock({ signed: b1, source: "test" });
+      const head = await chain.getHeadState("test");
+      const atts = signer.attest(head, fromHex(chain.headRoot), 1, () => true);
+      assert.ok(atts.length >= 2, "at least two committees' attestations");
+      // the first was verified on gossip; the others were not seen
+      chain.onAttestation(atts[0], head);
+      const pre = await chain.regen.getPreState({ slot: 2, parentRoot: fromHex(chain.headRoot) } as never, "test");
+      const randaoReveal = signer.randaoReveal(pre, pre.epochCtx.getBeaconProposer(2), 0);
+      const { block } = produceBlock(pre, { randaoReveal, attestations: atts });
+      assert.equal(block.body.attestations.length, atts.length);
+      const hitsBefore = chain.verifiedAttestations.hits;
+      const r = await chain.processBlock({ signed: signer.signBlock(pre, block), source: "api" });
+      assert.equal(r.status, "imported");
+      assert.equal(t.bls.count(atts[0].signature), 0, "the gossip-verified aggregate is not verified again");
+      for (const a of atts.slice(1)) assert.equal(t.bls.count(a.signature), 1, "the unseen ones are verified");
+      assert.equal(chain.verifiedAttestations.hits, hitsBefore + 1);
+
+      // same data and bits as a verified attestation, another signature: not in the cache, verified, refused
+      const forged = { ...atts[1], signature: atts[0].signature };
+      chain.onAttestation(atts[1], head);
+      const pre3 = await chain.regen.getPreState({ slot: 3, parentRoot: fromHex(chain.headRoot) } as never, "test");
+      const b3 = produceBlock(pre3, { randaoReveal: signer.randaoReveal(pre3, pre3.epochCtx.getBeaconProposer(3), 0), attestations: [forged] }).block;
+      const d = await refusal(chain.processBlock({ signed: signer.signBlock(pre3, b3), source: "api" }));
+      assert.equal(d.code, "INVALID_SIGNATURE");
     } finally {
       await t.close();
     }

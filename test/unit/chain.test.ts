@@ -11,6 +11,7 @@ import { runHarness } from "../../src/chain/harness/harness.js";
 import { getNamedConfig } from "../../src/config/index.js";
 import { BeaconDb } from "../../src/db/index.js";
 import { toHex } from "../../src/util/bytes.js";
+import { runKillCampaign } from "../utils/killCampaign.js";
 
 const config = getNamedConfig("minimal");
 const here = dirname(fileURLToPath(import.meta.url));
@@ -87,4 +88,12 @@ test("kill -9 in the middle of imports, then a clean restart at a consistent hea
     await chain.close();
     await db.close();
   }
+});
+
+test("kill -9 at random moments with forks: the datadir always reopens, no stored block is lost", async () => {
+  const r = await runKillCampaign({ kills: 4 });
+  assert.equal(r.kills, 4);
+  assert.ok(r.blocksReported > 0, "blocks were imported between kills");
+  assert.deepEqual(r.lost, []);
+  assert.ok(r.headSlots[r.headSlots.length - 1] > r.headSlots[0], `the chain grew across restarts: ${r.headSlots}`);
 });

@@ -415,6 +415,7 @@ test("meta: every typed value round-trips, null when unset, and persists across 
     justifiedCheckpoint: { epoch: 5, root: root(2) },
     headRoot: root(3),
     anchor: { slot: 2 ** 32 + 32, blockRoot: root(4), stateRoot: root(5) },
+    backfill: { slot: 96, parentRoot: root(6), genesisBlockRoot: root(7), complete: false },
   };
   let db = await BeaconDb.open(dir, { config });
   try {
@@ -427,6 +428,7 @@ test("meta: every typed value round-trips, null when unset, and persists across 
     await db.putMeta("justifiedCheckpoint", values.justifiedCheckpoint, { sync: false });
     await db.putMeta("headRoot", values.headRoot);
     await db.putMeta("anchor", values.anchor);
+    await db.putMeta("backfill", values.backfill);
   } finally {
     await db.close();
   }

@@ -6,41 +6,17 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import { MainThreadBlsVerifier } from "../../src/chain/bls/mainThread.js";
 import { BeaconChain } from "../../src/chain/chain.js";
 import { runHarness } from "../../src/chain/harness/harness.js";
-import { OpPools } from "../../src/chain/opPools/index.js";
 import { getNamedConfig } from "../../src/config/index.js";
 import { BeaconDb } from "../../src/db/index.js";
-import { Network } from "../../src/network/network.js";
 import { createCachedBeaconState, createInteropGenesisStateFast } from "../../src/state-transition/index.js";
-import { SlotClock } from "../../src/util/slotClock.js";
+import { startTestNetwork } from "../utils/network.js";
 
 const config = getNamedConfig("minimal");
 const tmp = () => mkdtempSync(join(tmpdir(), "cairn-net-"));
 const SLOTS = 40;
-
-async function node(chain: BeaconChain, db: BeaconDb, staticPeers: string[] = []) {
-  const genesisTime = chain.anchorState.state.genesisTime;
-  // the wall clock stands at slot SLOTS of this chain, so both nodes agree where "now" is
-  const offsetMs = Date.now() - (genesisTime + SLOTS * config.SECONDS_PER_SLOT) * 1000;
-  const clock = new SlotClock({ genesisTime, secondsPerSlot: config.SECONDS_PER_SLOT, slotsPerEpoch: config.SLOTS_PER_EPOCH, now: () => Date.now() - offsetMs });
-  const network = await Network.create({
-    config,
-    chain,
-    db,
-    pools: new OpPools(chain, { currentSlot: () => clock.currentSlot() }),
-    clock,
-    privateKey: await generateKeyPair("secp256k1"),
-    p2pPort: 0,
-    discoveryPort: null,
-    staticPeers,
-    targetPeers: 4,
-  });
-  await network.start();
-  return network;
-}
 
 test("a node from genesis range-syncs a finalized chain from a peer; a fatal report bans the peer", { timeout: 120_000 }, async () => {
   const sourceDir = tmp();
@@ -55,8 +31,8 @@ test("a node from genesis range-syncs a finalized chain from a peer; a fatal rep
 
   // b (syncing) has no static peers: a dials it (static peers are exempt from scoring, so the ban below needs an
   // ordinary peer)
-  const b = await node(target, targetDb);
-  const a = await node(source, sourceDb, [b.libp2p.getMultiaddrs()[0].toString()]);
+  const b = await startTestNetwork(target, targetDb, { clockSlot: SLOTS });
+  const a = await startTestNetwork(source, sourceDb, { clockSlot: SLOTS, staticPeers: [b.libp2p.getMultiaddrs()[0].toString()] });
   try {
     const end = Date.now() + 60_000;
     while (target.headRoot !== source.headRoot) {

@@ -16,17 +16,18 @@ const PURE_DIRS = ["src/params", "src/types", "src/state-transition", "src/confi
 const PURE_UTIL_FILES = ["src/util/bytes.ts"];
 const FORBIDDEN_PACKAGES = [/^node:(fs|net|http|https|child_process|worker_threads|timers|dgram|tls|os)/, /^(fs|net|http|child_process)$/, /libp2p/, /level/, /fastify/, /prom-client/];
 const ALLOWED_LOCAL = /^\.\.?\//;
-const NODE_LAYERS = ["src/cli", "src/chain", "src/db", "src/network", "src/sync", "src/api", "src/validator", "src/node", "src/testnet"];
+const NODE_LAYERS = ["src/cli", "src/eth1", "src/chain", "src/db", "src/network", "src/sync", "src/api", "src/validator", "src/node", "src/testnet"];
 
 /** Folders of src by layer, top first: a folder may import any folder of a lower layer. */
-const LAYERS = [["cli"], ["validator", "api", "chain", "network", "sync", "node", "testnet"], ["db", "fork-choice", "state-transition"], ["types", "config", "params", "crypto", "util"]];
+const LAYERS = [["cli"], ["validator", "api", "chain", "network", "sync", "node", "testnet", "eth1"], ["db", "fork-choice", "state-transition"], ["types", "config", "params", "crypto", "util"]];
 /** Imports within a layer, as path prefixes below src/ a folder may import. */
 const SIBLINGS: Record<string, string[]> = {
   validator: ["api/client/"], // the REST client only: the validator client talks to beacon nodes over HTTP
   api: ["chain/", "network/interface.ts"], // the server reads the chain; network state only through its interface
   network: ["chain/", "sync/"], // gossip and req/resp feed the chain; network.ts runs range and parent sync
   sync: ["chain/"],
-  node: ["api/server/", "chain/", "network/"], // the node wires the services together
+  node: ["api/server/", "chain/", "network/", "eth1/"], // the node wires the services together
+  eth1: [], // the follower implements chain's Eth1ForBlockProduction by shape, importing nothing of the chain
   testnet: ["validator/keystore/"], // writes the testnet's keystores
   chain: [],
   "fork-choice": ["state-transition/"],

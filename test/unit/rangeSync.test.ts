@@ -10,9 +10,10 @@ import { getNamedConfig } from "../../src/config/index.js";
 import { BeaconDb } from "../../src/db/index.js";
 import { createCachedBeaconState, createInteropGenesisStateFast } from "../../src/state-transition/index.js";
 import { RangeSync, type PeerAction, type SyncFetcher, type SyncPeers } from "../../src/sync/rangeSync.js";
-import type { SignedBeaconBlock, Status } from "../../src/types/index.js";
+import type { Status } from "../../src/types/index.js";
 import { createLogger, nullLogger } from "../../src/util/logger.js";
 import { makeSignedEmptyBlock } from "../utils/chain.js";
+import { canonicalRange } from "../utils/network.js";
 
 const config = getNamedConfig("minimal");
 const tmp = () => mkdtempSync(join(tmpdir(), "cairn-sync-"));
@@ -36,15 +37,6 @@ async function freshChain(): Promise<{ chain: BeaconChain; close(): Promise<void
   const db = await BeaconDb.open(tmp(), { config });
   const chain = await BeaconChain.fromAnchorState(config, db, new MainThreadBlsVerifier(), createCachedBeaconState(config, genesis));
   return { chain, close: async () => (await chain.close(), await db.close()) };
-}
-
-async function canonicalRange(startSlot: number, count: number): Promise<SignedBeaconBlock[]> {
-  const out: SignedBeaconBlock[] = [];
-  for (let s = startSlot; s < startSlot + count; s++) {
-    const root = await source.query.getCanonicalBlockRootAtSlot(s);
-    if (root && s > 0) out.push((await source.query.getSignedBlock(root))!);
-  }
-  return out;
 }
 
 function sourceStatus(): Status {
@@ -95,7 +87,7 @@ test("range sync reaches the peers' head; a peer that drops mid-way costs a batc
         throw new Error("peer a went away");
       }
       requests.push({ peer, startSlot: req.startSlot, ok: true });
-      return canonicalRange(req.startSlot, req.count);
+      return canonicalRange(source, req.startSlot, req.count);
     },
     beaconBlocksByRoot: async () => [],
   };
@@ -123,7 +115,7 @@ test("a peer serving bad signatures or invalid blocks is reported, invalid roots
   let badCalls = 0;
   const fetcher: SyncFetcher = {
     async beaconBlocksByRange(peer, req) {
-      const blocks = await canonicalRange(req.startSlot, req.count);
+      const blocks = await canonicalRange(source, req.startSlot, req.count);
       if (peer === "bad" && blocks.length > 0) {
         // one batch with a forged signature, the next with a message that fails the state transition
         if (++badCalls % 2 === 1) blocks[0] = { message: blocks[0].message, signature: new Uint8Array(96).fill(0x11) };
@@ -161,7 +153,7 @@ test("when the local head is on another fork, sync finds the common ancestor and
   const fetcher: SyncFetcher = {
     async beaconBlocksByRange(_peer, req) {
       starts.push(req.startSlot);
-      return canonicalRange(req.startSlot, req.count);
+      return canonicalRange(source, req.startSlot, req.count);
     },
     beaconBlocksByRoot: async () => [],
   };

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fromHexString } from "@chainsafe/ssz";
 import type { BlsVerifier } from "../../src/chain/bls/interface.js";
 import { MainThreadBlsVerifier } from "../../src/chain/bls/mainThread.js";
-import { BeaconChain } from "../../src/chain/chain.js";
+import { BeaconChain, type ChainOptions } from "../../src/chain/chain.js";
 import { InteropSigner } from "../../src/chain/harness/signer.js";
 import { produceBlock } from "../../src/chain/produceBlock.js";
 import { createBeaconConfig, type BeaconConfig } from "../../src/config/index.js";
@@ -36,13 +36,13 @@ export function apiTestConfig(): BeaconConfig {
 }
 
 /** Imports blocks at slots 1..`slots`, each with the previous slot's attestations by every validator. */
-export async function buildApiTestChain(opts: { validators: number; slots: number; bls?: BlsVerifier }): Promise<ApiTestChain> {
+export async function buildApiTestChain(opts: { validators: number; slots: number; bls?: BlsVerifier; chain?: Partial<ChainOptions> }): Promise<ApiTestChain> {
   const config = apiTestConfig();
   const datadir = mkdtempSync(join(tmpdir(), "cairn-api-"));
   const db = await BeaconDb.open(datadir, { config });
   const bls = opts.bls ?? new MainThreadBlsVerifier();
   const genesis = createCachedBeaconState(config, createInteropGenesisStateFast(config, opts.validators, config.MIN_GENESIS_TIME, { signDeposits: false }));
-  const chain = await BeaconChain.fromAnchorState(config, db, bls, genesis.clone(true));
+  const chain = await BeaconChain.fromAnchorState(config, db, bls, genesis.clone(true), opts.chain);
   const signer = new InteropSigner(config, true);
   let pool: Attestation[] = [];
   for (let slot = 1; slot <= opts.slots; slot++) {

@@ -4,6 +4,7 @@ import type { Type } from "@chainsafe/ssz";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { BeaconChain } from "../../chain/chain.js";
 import type { OpPools } from "../../chain/opPools/index.js";
+import type { Eth1ForBlockProduction } from "../../chain/produceBlock.js";
 import { parseBlockId, parseStateId, type BlockResult, type ChainQuery, type QueryError, type StateResult } from "../../chain/query.js";
 import type { BeaconConfig } from "../../config/index.js";
 import type { PeerInfo, Publisher, SyncStatus } from "../../network/interface.js";
@@ -35,6 +36,8 @@ export interface NodeInfo {
   syncing?: () => SyncStatus;
   /** the node's MetaData (p2p): sequence number and attestation subnets as 0x-hex */
   metadata?: () => { seqNumber: bigint; attnets: string };
+  /** the deposit contract the node follows (0x address), when not the config's DEPOSIT_CONTRACT_ADDRESS */
+  depositContract?: string;
 }
 
 export interface ApiContext {
@@ -48,6 +51,8 @@ export interface ApiContext {
   logger: Logger | null;
   currentSlot(): number;
   syncStatus(): SyncStatus;
+  /** block production's eth1 vote and deposits (null: no eth1 follower) */
+  eth1: Eth1ForBlockProduction | null;
 }
 
 export type Params = Record<string, string | undefined>;

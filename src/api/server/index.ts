@@ -6,6 +6,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { BeaconChain } from "../../chain/chain.js";
 import { OpPools } from "../../chain/opPools/index.js";
 import { ChainQuery, QueryError } from "../../chain/query.js";
+import type { Eth1ForBlockProduction } from "../../chain/produceBlock.js";
 import type { BeaconConfig } from "../../config/index.js";
 import { JsonInputError } from "../json.js";
 import type { Logger } from "../../util/logger.js";
@@ -40,6 +41,8 @@ export interface BeaconApiServerOptions {
   corsOrigin?: string;
   /** bounds on JSON depth, large bodies at once, timeouts and connections (defaults: DEFAULT_API_LIMITS) */
   limits?: Partial<ApiLimits>;
+  /** the eth1 follower for block production's eth1 vote and deposits; without it blocks repeat the state's eth1_data */
+  eth1?: Eth1ForBlockProduction | null;
 }
 
 export interface BeaconApiServer {
@@ -72,7 +75,18 @@ export async function createBeaconApiServer(opts: BeaconApiServerOptions): Promi
     const headSlot = query.headSlot;
     return { headSlot, syncDistance: Math.max(0, currentSlot() - headSlot), isSyncing: false };
   };
-  const ctx: ApiContext = { chain, config, pools, query, node, logger, currentSlot, syncStatus, publisher: opts.publisher ?? null };
+  const ctx: ApiContext = {
+    chain,
+    config,
+    pools,
+    query,
+    node,
+    logger,
+    currentSlot,
+    syncStatus,
+    publisher: opts.publisher ?? null,
+    eth1: opts.eth1 ?? null,
+  };
 
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const limits = resolveApiLimits(opts.limits);

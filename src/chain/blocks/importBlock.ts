@@ -19,8 +19,8 @@ export interface ImportContext {
   hotStateEveryEpochs: number;
   /** the state's SSZ, for the hot-state file */
   serializeHotState(state: CachedBeaconState): Uint8Array;
-  /** an attestation carried by an imported block, for fork choice */
-  onAttestation(attestation: Attestation, state: CachedBeaconState): void;
+  /** an attestation carried by an imported block, for fork choice (and, when verified, the verified cache) */
+  onAttestation(attestation: Attestation, state: CachedBeaconState, signatureVerified: boolean): void;
 }
 
 export interface ImportOutcome {
@@ -47,7 +47,7 @@ export async function importVerifiedBlock(ctx: ImportContext, fv: FullyVerifiedB
   // stored: now visible. Nothing below awaits before the head is recomputed by the caller.
   const fc = ctx.forkChoice;
   fc.onBlock(fv.summary, Math.max(fc.getCurrentSlot(), block.slot));
-  for (const att of block.body.attestations) ctx.onAttestation(att, fv.postState);
+  for (const att of block.body.attestations) ctx.onAttestation(att, fv.postState, fv.verifySignatures);
   ctx.blockStates.set(fv.root, fv.postState);
   return { firstOfEpoch };
 }

@@ -4,12 +4,18 @@ import type { BlockSummary } from "../../fork-choice/index.js";
 import { getBlockSignatureSets, processBlock, processSlots, type CachedBeaconState } from "../../state-transition/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transition/util/epoch.js";
 import { bytesEqual, toHex } from "../../state-transition/util/math.js";
-import type { BeaconBlock } from "../../types/index.js";
+import type { Attestation, BeaconBlock } from "../../types/index.js";
 import type { BlsVerifier } from "../bls/interface.js";
 import { BlockError } from "./errors.js";
 import type { FullyVerifiedBlock, GossipVerifiedBlock } from "./types.js";
 
-export async function verifyBlockStateTransition(ctx: { bls: BlsVerifier }, gv: GossipVerifiedBlock): Promise<FullyVerifiedBlock> {
+export interface StateTransitionContext {
+  bls: BlsVerifier;
+  /** attestations verified before (gossip, API): their signature sets are not verified again */
+  verifiedAttestations?: { has(att: Attestation): boolean };
+}
+
+export async function verifyBlockStateTransition(ctx: StateTransitionContext, gv: GossipVerifiedBlock): Promise<FullyVerifiedBlock> {
   const block = gv.signed.message;
   const post = gv.proposerState.clone();
   if (post.state.slot < block.slot) processSlots(post, block.slot);
@@ -17,7 +23,11 @@ export async function verifyBlockStateTransition(ctx: { bls: BlsVerifier }, gv: 
   let signaturesValid: Promise<boolean> | null = null;
   if (gv.verifySignatures) {
     try {
-      const sets = getBlockSignatureSets(post, gv.signed, { skipProposerSignature: gv.proposerSignatureVerified });
+      const verified = ctx.verifiedAttestations;
+      const sets = getBlockSignatureSets(post, gv.signed, {
+        skipProposerSignature: gv.proposerSignatureVerified,
+        skipAttestation: verified ? (att) => verified.has(att) : undefined,
+      });
       signaturesValid = ctx.bls.verifySignatureSets(sets);
     } catch {
       // a set that cannot be built (an attester without a valid key) is an invalid signature

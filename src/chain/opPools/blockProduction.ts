@@ -12,12 +12,16 @@ import { fromHex, toHex } from "../../util/bytes.js";
 import { verifySignatureSet } from "../../state-transition/util/signature.js";
 import type { Attestation, BeaconBlock } from "../../types/index.js";
 import type { BeaconChain } from "../chain.js";
-import { produceBlock } from "../produceBlock.js";
+import { produceBlock, type Eth1ForBlockProduction } from "../produceBlock.js";
 import { countBits, countNewBits, isDisjoint, type PooledAttestation } from "./attestationPool.js";
 import type { OpPools } from "./index.js";
 
 export class ProduceBlockError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** "request": the request cannot be served (bad slot, bad randao); "node": this node cannot now (eth1 behind) */
+    readonly fault: "request" | "node" = "request",
+  ) {
     super(message);
     this.name = "ProduceBlockError";
   }
@@ -36,6 +40,7 @@ export async function produceBlockOnHead(
   chain: BeaconChain,
   pools: OpPools | null,
   req: ProduceBlockRequest,
+  eth1: Eth1ForBlockProduction | null = null,
 ): Promise<{ block: BeaconBlock; post: CachedBeaconState }> {
   const headRoot = chain.headRoot;
   const headSlot = chain.forkChoice.getBlock(headRoot)?.slot ?? chain.anchorSummary.slot;
@@ -56,7 +61,16 @@ export async function produceBlockOnHead(
   }
   const attestations = pools ? selectAttestations(pre, pools.getAttestations()) : [];
   const ops = pools ? pools.operations.selectForBlock(pre) : null;
-  const produced = produceBlock(pre, { randaoReveal: req.randaoReveal, graffiti: req.graffiti, attestations });
+  // without an eth1 follower the block repeats the state's eth1_data and so owes no deposits
+  let eth1Contents = {};
+  if (eth1) {
+    try {
+      eth1Contents = eth1.getEth1DataAndDeposits(pre);
+    } catch (e) {
+      throw new ProduceBlockError(`eth1: ${(e as Error).message}`, "node");
+    }
+  }
+  const produced = produceBlock(pre, { randaoReveal: req.randaoReveal, graffiti: req.graffiti, attestations, ...eth1Contents });
   if (!ops || ops.proposerSlashings.length + ops.attesterSlashings.length + ops.voluntaryExits.length === 0) return produced;
   // produceBlock carries attestations only: add the other operations and compute the state root again
   const block = produced.block;

@@ -6,9 +6,11 @@ import { join } from "node:path";
 import type { BeaconConfig } from "../../config/index.js";
 import { BUNDLED_NETWORKS, genesisMismatch, isBundledNetwork } from "../../config/networks.js";
 import { loadNetwork as loadBundledNetwork, type BundledNetwork } from "../../network/networks.js";
+import type { CheckpointSource } from "../../node/checkpointSync.js";
 import { BeaconNode, type BeaconNodeOptions } from "../../node/node.js";
 import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
+import { toHex } from "../../util/bytes.js";
 import { createLogger, type Logger } from "../../util/logger.js";
 import { CliError, EXIT_OK, loadBeaconConfig, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
 import { flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
@@ -17,6 +19,8 @@ const NAME = "beacon";
 
 const NETWORK = "Network (one of)";
 const GENESIS = "Genesis (when the datadir is empty)";
+const CHECKPOINT = "Checkpoint sync (when the datadir is empty; instead of a genesis state)";
+const ETH1 = "Eth1 (deposits, eth1 votes, genesis from the deposit contract)";
 const NETWORKING = "Networking (libp2p: TCP, noise, mplex or yamux, gossipsub; discv5)";
 
 /**
@@ -30,6 +34,13 @@ export const BEACON_OPTIONS = {
   "genesis-state": str("<FILE>", "the genesis state, SSZ (checked against a bundled network's published root)", { group: GENESIS }),
   "interop-validators": str("<N>", "build the interop genesis (deterministic keys) with N validators instead", { group: GENESIS }),
   "genesis-time": str("<T>", "its genesis time, Unix seconds (default: now, rounded up to the next 10 s)", { group: GENESIS }),
+  "checkpoint-sync-url": list("<URL>", "trusted beacon node API(s), comma-separated: start from their\nfinalized state and block (two or more must agree)", { group: CHECKPOINT }),
+  "checkpoint-state": str("<FILE>", "or a finalized state, SSZ (with --checkpoint-block)", { group: CHECKPOINT }),
+  "checkpoint-block": str("<FILE>", "its block, SSZ (the state's latest block)", { group: CHECKPOINT }),
+  force: flag("accept a checkpoint older than the weak subjectivity period", { group: CHECKPOINT }),
+  "eth1.endpoints": list("<URL,...>", "eth1 JSON-RPC endpoints, tried in order (http, DEPOSIT_CHAIN_ID checked); with an\nempty datadir and no genesis state, waits for genesis from the deposit contract", { group: ETH1 }),
+  "deposit-contract": str("<ADDR>", "the deposit contract (default: the network's DEPOSIT_CONTRACT_ADDRESS)", { group: ETH1 }),
+  "deposit-block": uint("<N>", "its deployment block: no deposit log is older (default: the network's, else 0)", { group: ETH1 }),
   datadir: str("<DIR>", "where the database lives (created when missing)"),
   "rest.address": str("<A>", "REST API address (default {default})", { default: "127.0.0.1" }),
   "rest.port": restPort(),
@@ -54,15 +65,19 @@ export const BEACON_OPTIONS = {
 
 const help = `Usage: cairn beacon --datadir <DIR> (--network <NAME> | --config <FILE.yaml> | --testnet-dir <DIR>)
                     [--genesis-state <FILE.ssz>] [--interop-validators <N> --genesis-time <T>]
+                    [--checkpoint-sync-url <URL>[,<URL>] | --checkpoint-state <FILE> --checkpoint-block <FILE>]
+                    [--force]
                     [--rest.address <A>] [--rest.port <P>] [--no-rest]
                     [--metrics] [--metrics.address <A>] [--metrics.port <P>] [--log-level <L>]
                     [--p2p-host <A>] [--p2p-port <P>] [--discovery-port <P> | --no-discovery]
                     [--enr.ip <A>] [--enr.tcp-port <P>] [--enr.udp-port <P>]
                     [--bootnodes <ENR,...>] [--peers <MULTIADDR,...>] [--target-peers <N>] [--no-network]
+                    [--eth1.endpoints <URL,...> [--deposit-contract <ADDR>] [--deposit-block <N>]]
 
 Runs a beacon node: its database in --datadir, the chain driven by the wall clock, the standard Beacon
 Node REST API, and Prometheus metrics. Stops cleanly on SIGINT or SIGTERM. A datadir that already holds
-a chain resumes from it; an empty one needs a genesis state.
+a chain resumes from it; an empty one needs a genesis state, or a checkpoint to start from (checkpoint sync:
+the chain starts at a trusted finalized state, and the history before it is backfilled from peers).
 
 ${optionsHelp(BEACON_OPTIONS)}The node's identity key is <datadir>/network-key (created on first start).
 `;
@@ -81,7 +96,7 @@ export function loadNetwork(
   v: NetworkArgs,
   warn: (m: string) => void,
   info: (m: string) => void = warn,
-): { config: BeaconConfig; genesis: Uint8Array | null; bootnodes: string[] } {
+): { config: BeaconConfig; genesis: Uint8Array | null; bootnodes: string[]; network: BundledNetwork | null; depositBlock?: number } {
   const chosen = [v.network, v.config, v["testnet-dir"]].filter((x) => x !== undefined);
   if (chosen.length !== 1) throw new CliError("give exactly one of --network, --config, --testnet-dir");
   let config: BeaconConfig;
@@ -125,16 +140,48 @@ export function loadNetwork(
     const wrong = bundled ? genesisMismatch(bundled, state) : null;
     if (wrong) throw new CliError(`genesis state ${genesisPath} is not the ${bundled!.name} genesis: ${wrong}`);
     if (bundled && bundled.genesisValidatorsRoot === undefined) warn(`no published genesis_validators_root for ${bundled.name}: genesis state ${genesisPath} not checked`);
-    return { config, genesis: bytes, bootnodes };
+    return { config, genesis: bytes, bootnodes, network: bundled, depositBlock: bundled?.depositBlock };
   }
   if (v["interop-validators"] !== undefined) {
     const n = parseUintArg("--interop-validators", v["interop-validators"]);
     if (n < config.SLOTS_PER_EPOCH) throw new CliError(`--interop-validators: at least SLOTS_PER_EPOCH (${config.SLOTS_PER_EPOCH}) validators are needed`);
     const time = v["genesis-time"] !== undefined ? parseUintArg("--genesis-time", v["genesis-time"]) : Math.ceil(Date.now() / 10_000) * 10;
-    return { config, genesis: createInteropGenesisState(config, n, time).serialize(), bootnodes };
+    return { config, genesis: createInteropGenesisState(config, n, time).serialize(), bootnodes, network: bundled };
   }
   if (v["genesis-time"] !== undefined) throw new CliError("--genesis-time needs --interop-validators");
-  return { config, genesis: null, bootnodes };
+  return { config, genesis: null, bootnodes, network: bundled, depositBlock: bundled?.depositBlock };
+}
+
+/** `--checkpoint-*` and `--force`: where an empty datadir's chain starts, when not at genesis. */
+export function parseCheckpointArgs(v: {
+  "checkpoint-sync-url": string[];
+  "checkpoint-state"?: string;
+  "checkpoint-block"?: string;
+  force: boolean;
+  "interop-validators"?: string;
+}): CheckpointSource | undefined {
+  const urls = v["checkpoint-sync-url"];
+  const [state, block] = [v["checkpoint-state"], v["checkpoint-block"]];
+  if (urls.length > 0 && (state !== undefined || block !== undefined)) {
+    throw new CliError("give --checkpoint-sync-url, or --checkpoint-state with --checkpoint-block, not both");
+  }
+  if ((state === undefined) !== (block === undefined)) throw new CliError("--checkpoint-state and --checkpoint-block go together");
+  const any = urls.length > 0 || state !== undefined;
+  if (!any) {
+    if (v.force) throw new CliError("--force applies to checkpoint sync (--checkpoint-sync-url or --checkpoint-state)");
+    return undefined;
+  }
+  if (v["interop-validators"] !== undefined) throw new CliError("give --interop-validators or a checkpoint, not both");
+  for (const u of urls) {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      throw new CliError(`--checkpoint-sync-url: ${JSON.stringify(u)} is not a URL`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new CliError(`--checkpoint-sync-url: ${JSON.stringify(u)} is not an http(s) URL`);
+  }
+  return urls.length > 0 ? { urls, force: v.force } : { stateFile: state, blockFile: block, force: v.force };
 }
 
 /** `--enr.*`: what the ENR advertises instead of the bound address and ports. */
@@ -147,13 +194,32 @@ export function parseEnrArgs(v: { ip?: string; tcpPort?: number; udpPort?: numbe
   return { ...(v.ip !== undefined ? { ip: v.ip } : {}), ...(v.tcpPort !== undefined ? { tcpPort: v.tcpPort } : {}), ...(v.udpPort !== undefined ? { udpPort: v.udpPort } : {}) };
 }
 
-/** Resolves on the first SIGINT/SIGTERM (and removes its handlers). */
-export function waitForShutdownSignal(logger: Logger): { promise: Promise<string>; dispose(): void } {
+/** --eth1.endpoints, --deposit-contract, --deposit-block: the follower's options, or null without endpoints. */
+export function eth1Args(
+  config: BeaconConfig,
+  v: { "eth1.endpoints": string[]; "deposit-contract"?: string; "deposit-block"?: number },
+  networkDepositBlock?: number,
+): BeaconNodeOptions["eth1"] {
+  const endpoints = v["eth1.endpoints"];
+  if (endpoints.length === 0) {
+    if (v["deposit-contract"] !== undefined || v["deposit-block"] !== undefined) throw new CliError("--deposit-contract and --deposit-block need --eth1.endpoints");
+    return null;
+  }
+  for (const e of endpoints) if (!/^https?:\/\/[^/]/.test(e)) throw new CliError(`--eth1.endpoints: ${JSON.stringify(e)} is not an http(s) URL`);
+  const depositContract = v["deposit-contract"] ?? toHex(config.DEPOSIT_CONTRACT_ADDRESS);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(depositContract)) throw new CliError(`--deposit-contract: expected a 0x address of 20 bytes, got ${JSON.stringify(depositContract)}`);
+  return { endpoints, depositContract, depositBlock: v["deposit-block"] ?? networkDepositBlock ?? 0 };
+}
+
+/** Resolves on the first SIGINT/SIGTERM (and removes its handlers); `signal` aborts then too. */
+export function waitForShutdownSignal(logger: Logger): { promise: Promise<string>; dispose(): void; signal: AbortSignal } {
+  const abort = new AbortController();
   let dispose = () => {};
   const promise = new Promise<string>((resolve) => {
     const onSignal = (sig: string) => {
       logger.info("shutting down", { signal: sig });
       dispose();
+      abort.abort();
       resolve(sig);
     };
     const onInt = () => onSignal("SIGINT");
@@ -165,14 +231,16 @@ export function waitForShutdownSignal(logger: Logger): { promise: Promise<string
       process.off("SIGTERM", onTerm);
     };
   });
-  return { promise, dispose: () => dispose() };
+  return { promise, dispose: () => dispose(), signal: abort.signal };
 }
 
 async function run(args: string[], io: Io): Promise<number> {
   const { values: v, given } = parseOptions(NAME, BEACON_OPTIONS, args);
   if (v.datadir === undefined) throw new CliError("--datadir is required (see cairn beacon --help)");
   const logger = createLogger({ level: v["log-level"] });
-  const { config, genesis, bootnodes } = loadNetwork(v, (m) => io.stderr(`warning: ${m}\n`), (m) => logger.info(m));
+  const checkpoint = parseCheckpointArgs(v);
+  const { config, genesis, bootnodes, network: bundled, depositBlock } = loadNetwork(v, (m) => io.stderr(`warning: ${m}\n`), (m) => logger.info(m));
+  const eth1 = eth1Args(config, v, depositBlock);
   const metricsOn = v.metrics || given("metrics.port");
   let network: BeaconNodeOptions["network"] = null;
   if (!v["no-network"]) {
@@ -196,9 +264,12 @@ async function run(args: string[], io: Io): Promise<number> {
       config,
       datadir: v.datadir,
       genesisState: genesis ?? undefined,
+      checkpoint: checkpoint && { ...checkpoint, network: bundled },
       rest: v["no-rest"] ? null : { address: v["rest.address"], port: v["rest.port"] },
       metrics: metricsOn ? { address: v["metrics.address"], port: v["metrics.port"] } : null,
       network,
+      eth1,
+      signal: shutdown.signal,
       logger,
     });
   } catch (e) {

@@ -46,6 +46,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./slashingProtection.js")).command,
   },
   {
+    name: "deposit",
+    summary: "check deposit data and write it, or send it to a deposit contract through a development eth1 node",
+    load: async () => (await import("./deposit.js")).command,
+  },
+  {
     name: "validator",
     summary: "the validator client: perform duties through any phase 0 beacon node's standard Beacon API",
     load: async () => (await import("./validator.js")).command,

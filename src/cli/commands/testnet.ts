@@ -111,11 +111,20 @@ async function run(args: string[], io: Io): Promise<number> {
       }
       if (untilEpoch !== null && epoch >= untilEpoch) {
         const need = expectedFinalizedEpoch(untilEpoch);
-        const up = views.filter((x) => x.up);
+        // the epoch's first block may still be on its way to some nodes (a busy machine): give them two slots to
+        // agree before calling it a disagreement
+        let finalViews = views;
+        const agreed = (vs: typeof views) =>
+          vs.every((x) => x.up) && new Set(vs.map((x) => `${x.finalizedEpoch}:${x.finalizedRoot}`)).size === 1 && Math.min(...vs.map((x) => x.finalizedEpoch ?? 0)) >= need;
+        for (const deadline = Date.now() + 2 * slotMs; !agreed(finalViews) && Date.now() < deadline && !stopping; ) {
+          await new Promise((r) => setTimeout(r, 250));
+          finalViews = await net.views();
+        }
+        const up = finalViews.filter((x) => x.up);
         const roots = new Set(up.map((x) => `${x.finalizedEpoch}:${x.finalizedRoot}`));
         const minFinal = Math.min(...up.map((x) => x.finalizedEpoch ?? 0));
-        if (up.length !== views.length) {
-          io.stderr(`cairn testnet: error: ${views.length - up.length} node(s) not answering at epoch ${epoch}\n`);
+        if (up.length !== finalViews.length) {
+          io.stderr(`cairn testnet: error: ${finalViews.length - up.length} node(s) not answering at epoch ${epoch}\n`);
           result = 1;
         } else if (roots.size !== 1) {
           io.stderr(`cairn testnet: error: nodes disagree on the finalized checkpoint: ${[...roots].join(" ")}\n`);

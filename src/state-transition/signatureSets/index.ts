@@ -137,11 +137,13 @@ export function getVoluntaryExitSignatureSet(cached: CachedBeaconState, signedEx
  * All signature sets of a block, computed on the state after process_slots to the block's slot and before
  * process_block. Attestation committees come from the epoch context, so this is cheap besides the pubkey aggregation.
  */
-export function getBlockSignatureSets(
-  cached: CachedBeaconState,
-  signedBlock: SignedBeaconBlock,
-  opts: { skipProposerSignature?: boolean } = {},
-): SignatureSet[] {
+export interface BlockSignatureSetOptions {
+  skipProposerSignature?: boolean;
+  /** attestations whose identical signature set was verified already (on gossip): left out */
+  skipAttestation?: (attestation: Attestation) => boolean;
+}
+
+export function getBlockSignatureSets(cached: CachedBeaconState, signedBlock: SignedBeaconBlock, opts: BlockSignatureSetOptions = {}): SignatureSet[] {
   return Array.from(iterateBlockSignatureSets(cached, signedBlock, opts));
 }
 
@@ -149,11 +151,7 @@ export function getBlockSignatureSets(
  * getBlockSignatureSets one set at a time, so a caller can start verifying the first sets (e.g. on other threads)
  * while the later ones, mostly attestations with ~100 keys each to aggregate, are still being built.
  */
-export function* iterateBlockSignatureSets(
-  cached: CachedBeaconState,
-  signedBlock: SignedBeaconBlock,
-  opts: { skipProposerSignature?: boolean } = {},
-): Generator<SignatureSet> {
+export function* iterateBlockSignatureSets(cached: CachedBeaconState, signedBlock: SignedBeaconBlock, opts: BlockSignatureSetOptions = {}): Generator<SignatureSet> {
   const block = signedBlock.message;
   const body = block.body;
   if (!opts.skipProposerSignature) yield getProposerSignatureSet(cached, signedBlock);
@@ -163,6 +161,7 @@ export function* iterateBlockSignatureSets(
   // One domain per target epoch (at most two in a block) instead of one fork-data hash per attestation.
   const domains = new Map<number, Uint8Array>();
   for (const att of body.attestations) {
+    if (opts.skipAttestation?.(att)) continue;
     const epoch = att.data.target.epoch;
     let domain = domains.get(epoch);
     if (domain === undefined) {

@@ -40,6 +40,6 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ApiContext): voi
   }));
 
   app.get("/eth/v1/config/deposit_contract", async () => ({
-    data: { chain_id: u64(c.DEPOSIT_CHAIN_ID), address: toHex(c.DEPOSIT_CONTRACT_ADDRESS) },
+    data: { chain_id: u64(c.DEPOSIT_CHAIN_ID), address: (ctx.node.depositContract ?? toHex(c.DEPOSIT_CONTRACT_ADDRESS)).toLowerCase() },
   }));
 }

@@ -112,9 +112,9 @@ export function registerValidatorRoutes(app: FastifyInstance, ctx: ApiContext): 
     if (slot > current + 1) throw new ApiError(400, `slot ${slot} is in the future (current slot ${current})`);
     let block;
     try {
-      ({ block } = await produceBlockOnHead(ctx.chain, ctx.pools, { slot, randaoReveal, graffiti }));
+      ({ block } = await produceBlockOnHead(ctx.chain, ctx.pools, { slot, randaoReveal, graffiti }, ctx.eth1));
     } catch (e) {
-      if (e instanceof ProduceBlockError) throw new ApiError(400, e.message);
+      if (e instanceof ProduceBlockError) throw new ApiError(e.fault === "node" ? 503 : 400, e.message);
       throw e;
     }
     if (version === 2 && prefersSsz(req.headers.accept)) return sendSsz(reply, t.BeaconBlock.serialize(block));
