@@ -64,6 +64,8 @@ class Ctx {
     const rest = await freePort();
     const p2p = await freePort();
     const args = ["beacon", "--network", "dev", "--paramsFile", this.configPath, "--dataDir", join(this.dir, name), "--rest", "--rest.address", "127.0.0.1", "--rest.port", String(rest)];
+    // the debug namespace (whole states, for checkpoint sync) is off by default
+    args.push("--rest.namespace", "*");
     args.push("--listenAddress", "127.0.0.1", "--port", String(p2p), "--eth1", "false", "--network.allowPublishToZeroPeers", "true");
     if (o.genesis !== false) args.push("--genesisStateFile", this.genesisPath);
     if (o.checkpointSyncUrl) args.push("--checkpointSyncUrl", o.checkpointSyncUrl);
@@ -269,8 +271,13 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Result>> = {
     const id = await identity(ctx, lodestar, Date.now() + 60_000);
     const first = await finalityAndAgreement(ctx, [lodestar], ctx.finalityDeadline());
     if (!first.pass) return first;
+    const checkpoint = (await chainView(lodestar.rest))!;
     const cairn = await ctx.cairnBeacon("cairn-bn", { network: true, peers: [loopbackAddr(id.p2p_addresses)], checkpointSyncUrl: lodestar.rest });
-    return finalityAndAgreement(ctx, [lodestar, cairn], Date.now() + 4 * SLOTS_PER_EPOCH * ctx.slotSec * 1000);
+    // a finality both reach after Cairn started
+    const r = await finalityAndAgreement(ctx, [lodestar, cairn], Date.now() + 4 * SLOTS_PER_EPOCH * ctx.slotSec * 1000, checkpoint.finalizedEpoch + 1);
+    const log = /checkpoint verified .*epoch=(\d+) root=(0x[0-9a-f]+)/.exec(readFileSync(cairn.proc.logPath, "utf8"));
+    const fromCheckpoint = log !== null && Number(log[1]) >= checkpoint.finalizedEpoch;
+    return { pass: r.pass && fromCheckpoint, evidence: `cairn started from lodestar's checkpoint ${log ? `${short(log[2])}:${log[1]}` : "(none logged)"}, ${r.evidence}; ${await networkEvidence("cairn", cairn.metrics)}` };
   },
 };
 
