@@ -20,7 +20,7 @@ const NATIVE = ["@chainsafe/blst", "snappy", "classic-level", "bigint-buffer", "
 /** Installs the pinned Lodestar (package.json + lockfile in LODESTAR_DIR) once, with npm's own progress output. */
 export function ensureLodestar(log: (line: string) => void): void {
   if (existsSync(lodestarCli)) return;
-  log(`installing Lodestar 1.5.1 into ${LODESTAR_DIR} (once, about 2 minutes) ...`);
+  log(`installing Lodestar 1.5.1 into ${LODESTAR_DIR} (once, a few minutes: native modules are compiled) ...`);
   const npm = (args: string[]) => {
     log(`$ npm ${args.join(" ")}`);
     const r = spawnSync("npm", args, { cwd: LODESTAR_DIR, stdio: ["ignore", "inherit", "inherit"] });
