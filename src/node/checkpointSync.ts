@@ -70,7 +70,7 @@ export async function loadCheckpoint(source: CheckpointSource, ctx: CheckpointCo
     const urls = source.urls.map((u) => u.replace(/\/+$/, ""));
     // every source's finalized state, at once: they must name the same checkpoint
     const states = await Promise.all(
-      urls.map(async (url) => decodeState(config, await fetchSsz(`${url}/eth/v1/debug/beacon/states/finalized`, "finalized state", ctx), url)),
+      urls.map(async (url) => decodeState(config, await fetchFinalizedState(url, ctx), url)),
     );
     for (let i = 1; i < states.length; i++) {
       const [a, b] = [states[0], states[i]];
@@ -201,16 +201,53 @@ function readFile(path: string, what: string): Uint8Array {
 }
 
 /** The block by root: /eth/v2 first, then /eth/v1 (servers of the v0.12 era have only the latter). */
-async function fetchBlock(base: string, root: string, ctx: CheckpointContext): Promise<Uint8Array> {
+/** Phase 0's /eth/v1/debug path, else /eth/v2/debug: the Beacon API deprecated v1 at Altair, and servers may drop it. */
+async function fetchFinalizedState(base: string, ctx: CheckpointContext): Promise<Uint8Array> {
   try {
-    return await fetchSsz(`${base}/eth/v2/beacon/blocks/${root}`, "checkpoint block", ctx);
+    return await fetchSsz(`${base}/eth/v1/debug/beacon/states/finalized`, "finalized state", ctx);
   } catch (e) {
+    if (!(e instanceof HttpStatusError)) throw e;
+    return fetchSsz(`${base}/eth/v2/debug/beacon/states/finalized`, "finalized state", ctx);
+  }
+}
+
+async function fetchBlock(base: string, root: string, ctx: CheckpointContext): Promise<Uint8Array> {
+  const url = `${base}/eth/v2/beacon/blocks/${root}`;
+  try {
+    return await fetchSsz(url, "checkpoint block", ctx);
+  } catch (e) {
+    if (e instanceof NotSszError) return fetchJsonBlock(url, ctx);
     if (!(e instanceof HttpStatusError)) throw e;
     return fetchSsz(`${base}/eth/v1/beacon/blocks/${root}`, "checkpoint block", ctx);
   }
 }
 
+/**
+ * The block as JSON, from servers that answer blocks only in JSON (Lodestar 1.5 does, SSZ only for states). Its
+ * root is checked against the state's latest block like any other, so the encoding adds nothing to trust.
+ */
+async function fetchJsonBlock(url: string, ctx: CheckpointContext): Promise<Uint8Array> {
+  const maxBytes = ctx.maxBytes ?? DEFAULT_MAX_BYTES;
+  let text: string;
+  try {
+    const res = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
+    if (!res.ok) throw new CheckpointSyncError(`checkpoint block: ${url} answered ${res.status}`);
+    if (Number(res.headers.get("content-length") ?? NaN) > maxBytes) throw new CheckpointSyncError(`checkpoint block: ${url} would send more than the ${maxBytes} bytes accepted`);
+    text = await res.text();
+  } catch (e) {
+    if (e instanceof CheckpointSyncError) throw e;
+    throw new CheckpointSyncError(`checkpoint block: cannot fetch ${url}: ${(e as Error).message}`);
+  }
+  const t = ctx.config.types.SignedBeaconBlock;
+  try {
+    return t.serialize(t.fromJson((JSON.parse(text) as { data?: unknown }).data));
+  } catch (e) {
+    throw new CheckpointSyncError(`checkpoint block: ${url} answered JSON that is not a phase 0 SignedBeaconBlock: ${(e as Error).message}`);
+  }
+}
+
 class HttpStatusError extends CheckpointSyncError {}
+class NotSszError extends CheckpointSyncError {}
 
 /** GET `url` as SSZ, bounded in size and time, with a log line for what was downloaded. */
 export async function fetchSsz(url: string, what: string, ctx: Pick<CheckpointContext, "logger" | "maxBytes" | "timeoutMs">): Promise<Uint8Array> {
@@ -236,7 +273,7 @@ export async function fetchSsz(url: string, what: string, ctx: Pick<CheckpointCo
       throw new HttpStatusError(`${what}: ${url} answered ${res.status}${text ? `: ${text}` : ""}`);
     }
     const type = res.headers.get("content-type") ?? "";
-    if (!type.startsWith(SSZ)) throw new CheckpointSyncError(`${what}: ${url} answered content-type ${JSON.stringify(type)}, not SSZ (${SSZ})`);
+    if (!type.startsWith(SSZ)) throw new NotSszError(`${what}: ${url} answered content-type ${JSON.stringify(type)}, not SSZ (${SSZ})`);
     const declared = Number(res.headers.get("content-length") ?? NaN);
     if (declared > maxBytes) throw new CheckpointSyncError(`${what}: ${url} would send ${declared} bytes, more than the ${maxBytes} accepted`);
     logger.info(`downloading the ${what}`, { url, bytes: Number.isFinite(declared) ? declared : "?" });

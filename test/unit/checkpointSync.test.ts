@@ -39,12 +39,16 @@ async function getSsz(url: string): Promise<{ type: string | null; bytes: Uint8A
   return { type: res.headers.get("content-type"), bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
-/** A server answering fixed paths with SSZ bodies. */
-async function fakeServer(routes: Record<string, Uint8Array>): Promise<{ url: string; server: Server }> {
+/** A server answering fixed paths with SSZ bodies (a string body: JSON). */
+async function fakeServer(routes: Record<string, Uint8Array | string>): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const body = routes[req.url ?? ""];
     if (!body) {
       res.writeHead(404, { "content-type": "application/json" }).end('{"code":404,"message":"not found"}');
+      return;
+    }
+    if (typeof body === "string") {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(body);
       return;
     }
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length }).end(body);
@@ -126,6 +130,37 @@ describe("checkpoint sync from a node's REST API", () => {
       assert.equal(existsSync(join(datadir, "chain")), false, "nothing written");
     } finally {
       fake.server.close();
+    }
+  });
+
+  test("a source that serves states only under /eth/v2/debug (v1 is deprecated since Altair) is used through that path", async () => {
+    const finalized = nodeA.chain.query.getFinalizedCheckpoint();
+    const state = await getSsz(`${urlA}/eth/v1/debug/beacon/states/finalized`);
+    const block = await getSsz(`${urlA}/eth/v2/beacon/blocks/${finalized.root}`);
+    const fake = await fakeServer({ "/eth/v2/debug/beacon/states/finalized": state.bytes, [`/eth/v2/beacon/blocks/${finalized.root}`]: block.bytes });
+    try {
+      const anchor = await loadCheckpoint({ urls: [fake.url] }, { config, now: () => nowMs });
+      assert.equal(anchor.root, finalized.root);
+      assert.equal(anchor.epoch, finalized.epoch);
+    } finally {
+      fake.server.close();
+    }
+  });
+
+  test("a source that answers the block only in JSON (as Lodestar 1.5 does) is used; a JSON non-block is refused", async () => {
+    const finalized = nodeA.chain.query.getFinalizedCheckpoint();
+    const state = await getSsz(`${urlA}/eth/v1/debug/beacon/states/finalized`);
+    const json = await (await fetch(`${urlA}/eth/v2/beacon/blocks/${finalized.root}`, { headers: { accept: "application/json" } })).text();
+    const path = `/eth/v2/beacon/blocks/${finalized.root}`;
+    const fake = await fakeServer({ "/eth/v1/debug/beacon/states/finalized": state.bytes, [path]: json });
+    const bad = await fakeServer({ "/eth/v1/debug/beacon/states/finalized": state.bytes, [path]: '{"data":{"message":{}}}' });
+    try {
+      const anchor = await loadCheckpoint({ urls: [fake.url] }, { config, now: () => nowMs });
+      assert.equal(anchor.root, finalized.root);
+      await assert.rejects(loadCheckpoint({ urls: [bad.url] }, { config, now: () => nowMs }), /answered JSON that is not a phase 0 SignedBeaconBlock/);
+    } finally {
+      fake.server.close();
+      bad.server.close();
     }
   });
 
