@@ -70,6 +70,7 @@ export async function runInChild(opts: ChildRunOptions): Promise<ChildRunReport>
   });
   child.stderr.on("data", (d: Buffer) => {
     err = (err + d.toString()).slice(-4000);
+    process.stderr.write(d);
   });
   let peak = 0;
   let killed = null as "hang" | "memory" | null;

@@ -12,6 +12,7 @@ import { getNamedConfig } from "../../../src/config/index.js";
 import { StateTransitionError, stateTransition, type CachedBeaconState } from "../../../src/state-transition/index.js";
 import { bytesEqual, toHex } from "../../../src/util/bytes.js";
 import { FUZZ_SRC_DIR, FuzzFinding, FuzzSkip, unexpected, type FuzzTarget } from "../engine.js";
+import { hasUnsafeUint } from "./ssz.js";
 import { blockTooFar, loadStates, opArbitrary } from "./stateTransition.js";
 
 export const LODESTAR_DIR = join(FUZZ_SRC_DIR, "../perf/lodestar");
@@ -21,7 +22,8 @@ interface LState {
   clone(dontTransferCache?: boolean): LState;
 }
 interface Lodestar {
-  minimalChainConfig: Record<string, unknown>;
+  chainConfig: Record<string, unknown>;
+  overrides: Record<string, unknown>;
   ssz: { phase0: { BeaconState: { deserializeToViewDU(b: Uint8Array): LState & { genesisValidatorsRoot: Uint8Array } }; SignedBeaconBlock: { deserialize(b: Uint8Array): object } } };
   stateTransition: {
     createCachedBeaconState(state: LState, immutable: unknown): LState;
@@ -43,9 +45,8 @@ async function loadLodestar(): Promise<Lodestar> {
   }
   if (!lodestarInstalled()) throw new FuzzSkip(`Lodestar is not installed in ${LODESTAR_DIR} (npm install --prefix ${LODESTAR_DIR} failed or was not allowed)`);
   // Lodestar reads its preset once, when @lodestar/params loads: the first import in this process decides
-  if (process.env.LODESTAR_PRESET !== undefined && process.env.LODESTAR_PRESET !== "minimal") throw new FuzzSkip("LODESTAR_PRESET is set to another preset");
-  process.env.LODESTAR_PRESET = "minimal";
-  return (await import(pathToFileURL(join(LODESTAR_DIR, "fuzz.mjs")).href)) as Lodestar;
+  const mod = (await import(pathToFileURL(join(LODESTAR_DIR, "fuzz.mjs")).href)) as { loadLodestar(c: unknown): Promise<Lodestar> };
+  return mod.loadLodestar(getNamedConfig("minimal"));
 }
 
 type Outcome = { ok: true; root: Uint8Array } | { ok: false; why: string };
@@ -59,6 +60,9 @@ export function diffBlock(lodestar: Lodestar, preBytes: Uint8Array, cairnPre: Ca
     return null;
   }
   if (blockTooFar(cairnPre, cairnBlock)) return null;
+  // a uint64 at or above 2^53 in a number-typed field is held lossily by both clients, differently: a known
+  // limitation (docs/fuzzing.md, finding 2), left out so that other divergences show
+  if (hasUnsafeUint(c.types.SignedBeaconBlock.toJson(cairnBlock as never))) return null;
   let cairn: Outcome;
   try {
     cairn = { ok: true, root: stateTransition(cairnPre, cairnBlock as never, { verifySignatures: false, verifyStateRoot: false }).state.hashTreeRoot() };
@@ -67,8 +71,7 @@ export function diffBlock(lodestar: Lodestar, preBytes: Uint8Array, cairnPre: Ca
     cairn = { ok: false, why: e.message };
   }
   const L = lodestar;
-  const config = { ...L.minimalChainConfig };
-  for (const key of Object.keys(config)) if (key.endsWith("_FORK_EPOCH")) config[key] = Infinity;
+  const config = L.chainConfig;
   const view = L.ssz.phase0.BeaconState.deserializeToViewDU(preBytes);
   const pre = L.stateTransition.createCachedBeaconState(view, L.stateTransition.createEmptyEpochCacheImmutableData(config, view));
   let lode: Outcome;
@@ -97,6 +100,7 @@ export function differentialTargets(): FuzzTarget[] {
       description: "the same mutated block through Cairn and Lodestar 1.48: accept/reject and post-state root agree",
       async setup() {
         lodestar = await loadLodestar();
+        process.stderr.write(`diff-block: Lodestar runs with Cairn's v0.12.3 values of ${Object.keys(lodestar.overrides).join(", ") || "nothing"}\n`);
         states = loadStates("block");
         const dir = join(FUZZ_SRC_DIR, "corpus/block/states");
         stateBytes = existsSync(dir) ? readdirSync(dir).sort().map((f) => new Uint8Array(readFileSync(join(dir, f)))) : [];

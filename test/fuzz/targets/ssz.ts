@@ -11,11 +11,20 @@ interface AnySszType {
   serialize(v: unknown): Uint8Array;
   hashTreeRoot(v: unknown): Uint8Array;
   defaultValue(): unknown;
+  toJson(v: unknown): unknown;
   deserializeToViewDU?(b: Uint8Array): { hashTreeRoot(): Uint8Array };
 }
 
 function sszTypes(): [string, AnySszType][] {
   return Object.entries(getNamedConfig("minimal").types as unknown as Record<string, AnySszType>);
+}
+
+/** A decimal uint64 string at or above 2^53 anywhere in a value's JSON. */
+export function hasUnsafeUint(json: unknown): boolean {
+  if (typeof json === "string") return /^\d{16,}$/.test(json) && BigInt(json) >= 2n ** 53n;
+  if (Array.isArray(json)) return json.some(hasUnsafeUint);
+  if (json !== null && typeof json === "object") return Object.values(json).some(hasUnsafeUint);
+  return false;
 }
 
 function decodeOrReject<T>(what: string, fn: () => T): T | null {
@@ -48,6 +57,9 @@ function sszTarget(name: string, type: AnySszType): FuzzTarget {
       }
       if (value === null) return;
       const again = type.serialize(value);
+      // uint64 fields held as JS numbers lose precision above 2^53 (by design, as in Lodestar): such a value does
+      // not round-trip and is left out; every other difference is a finding
+      if (!bytesEqual(again, input) && hasUnsafeUint(type.toJson(value))) return;
       if (!bytesEqual(again, input)) throw new FuzzFinding(`accepted non-canonical bytes: ${input.length} in, ${again.length} out (${toHex(again.subarray(0, 32))}...)`);
       if (view) {
         const r1 = type.hashTreeRoot(value);
