@@ -163,7 +163,8 @@ async function main(): Promise<number> {
   for (const r of report.results) {
     const rate = r.seconds > 0 ? Math.round(r.execs / r.seconds) : 0;
     const status = r.skipped ? `skipped: ${r.skipped}` : r.finding ? "FINDING" : "ok";
-    process.stdout.write(`${r.target}: ${status}; ${r.execs} execs in ${r.seconds.toFixed(1)} s (${rate}/s), ${r.seeds} seeds, peak RSS ${r.peakRssMb} MB, seed ${r.seed}\n`);
+    const outcomes = r.outcomes && Object.keys(r.outcomes).length > 0 ? ` [${Object.entries(r.outcomes).map(([k, n]) => `${k} ${n}`).join(", ")}]` : "";
+    process.stdout.write(`${r.target}: ${status}; ${r.execs} execs in ${r.seconds.toFixed(1)} s (${rate}/s), ${r.seeds} seeds, peak RSS ${r.peakRssMb} MB, seed ${r.seed}${outcomes}\n`);
     if (r.finding) {
       failed = true;
       process.stdout.write(`  ${r.finding.message}\n  input (hex, minimized): ${r.finding.input.slice(0, 400)}${r.finding.input.length > 400 ? "..." : ""}\n`);

@@ -25,8 +25,11 @@ export interface FuzzTarget {
   seeds?(): Uint8Array[];
   /** Builds the inputs: default is byte mutations of the seeds (mutatedBytes). */
   arbitrary?(seeds: Uint8Array[]): fc.Arbitrary<Uint8Array>;
-  /** Runs one input; throws a FuzzFinding (or anything the target did not expect) when the input exposes a bug. */
-  run(input: Uint8Array): void | Promise<void>;
+  /**
+   * Runs one input; throws a FuzzFinding (or anything the target did not expect) when the input exposes a bug.
+   * May return a label of the outcome ("rejected", "accepted", ...): the run reports how often each came up.
+   */
+  run(input: Uint8Array): void | string | Promise<void | string>;
   /** Loaded once before the first run (e.g. a pre-state); a target that cannot run here throws a FuzzSkip. */
   setup?(): void | Promise<void>;
 }
@@ -182,6 +185,8 @@ export interface RunResult {
   seed: number;
   finding: { message: string; input: string; stack?: string } | null;
   skipped?: string;
+  /** how many inputs ended in each outcome label the target returned */
+  outcomes?: Record<string, number>;
 }
 
 export function seedsOf(t: FuzzTarget): Uint8Array[] {
@@ -201,7 +206,7 @@ export function seedsOf(t: FuzzTarget): Uint8Array[] {
 export async function runTarget(t: FuzzTarget, opts: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
   const seed = opts.seed ?? (Date.now() ^ (Math.random() * 2 ** 31)) | 0;
-  const base = { target: t.name, seed, execs: 0 };
+  const base = { target: t.name, seed, execs: 0 } as { target: string; seed: number; execs: number; outcomes?: Record<string, number> };
   try {
     await t.setup?.();
   } catch (e) {
@@ -210,10 +215,12 @@ export async function runTarget(t: FuzzTarget, opts: RunOptions = {}): Promise<R
   }
   const seeds = seedsOf(t);
   let execs = 0;
+  const outcomes: Record<string, number> = {};
   const exec = async (input: Uint8Array): Promise<void> => {
     execs++;
     opts.onInput?.(input);
-    await t.run(input);
+    const label = await t.run(input);
+    if (typeof label === "string") outcomes[label] = (outcomes[label] ?? 0) + 1;
   };
   const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
   const elapsed = () => (performance.now() - started) / 1000;
@@ -221,7 +228,7 @@ export async function runTarget(t: FuzzTarget, opts: RunOptions = {}): Promise<R
     try {
       await exec(s);
     } catch (e) {
-      return { ...base, execs, seconds: elapsed(), seeds: seeds.length, finding: findingOf(e, hex(s)) };
+      return { ...base, execs, outcomes, seconds: elapsed(), seeds: seeds.length, finding: findingOf(e, hex(s)) };
     }
   }
   const arb = t.arbitrary ? t.arbitrary(seeds) : mutatedBytes(seeds);
@@ -243,7 +250,7 @@ export async function runTarget(t: FuzzTarget, opts: RunOptions = {}): Promise<R
   if (details.failed && details.counterexample) {
     finding = findingOf(details.errorInstance, hex(details.counterexample[0] as Uint8Array));
   }
-  return { ...base, execs, seconds: elapsed(), seeds: seeds.length, finding };
+  return { ...base, execs, outcomes, seconds: elapsed(), seeds: seeds.length, finding };
 }
 
 function findingOf(e: unknown, input: string): NonNullable<RunResult["finding"]> {

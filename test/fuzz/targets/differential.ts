@@ -129,13 +129,14 @@ export function diffBlock(lodestar: Lodestar, preBytes: Uint8Array, cairnPre: Ca
   return { cairn, lodestar: lode };
 }
 
-function compare(cairn: Outcome, l: Outcome): void {
+function compare(cairn: Outcome, l: Outcome): string {
   if (cairn.ok !== l.ok) {
     throw new FuzzFinding(`divergence: Cairn ${cairn.ok ? "accepts" : `rejects (${cairn.why})`}, Lodestar ${l.ok ? "accepts" : `rejects (${l.why})`}`);
   }
   if (cairn.ok && l.ok && !bytesEqual(cairn.root, l.root)) {
     throw new FuzzFinding(`divergence: post-state root Cairn ${toHex(cairn.root)} != Lodestar ${toHex(l.root)}`);
   }
+  return cairn.ok ? "both accept" : "both reject";
 }
 
 function readStates(name: string): Uint8Array[] {
@@ -164,16 +165,16 @@ function diffOpTarget(spec: OpSpec): FuzzTarget {
     },
     arbitrary: opArbitrary(type, () => states),
     run(input) {
-      if (input.length < 1) return;
+      if (input.length < 1) return "skipped";
       const i = input[0]! % states.length;
       const bytes = input.subarray(1);
       let op: unknown;
       try {
         op = type().deserialize(bytes);
       } catch {
-        return;
+        return "skipped";
       }
-      if (hasUnsafeUint((type() as unknown as { toJson(v: unknown): unknown }).toJson(op))) return;
+      if (hasUnsafeUint((type() as unknown as { toJson(v: unknown): unknown }).toJson(op))) return "skipped";
       let cairn: Outcome;
       const s = states[i]!.clone(true);
       try {
@@ -192,7 +193,7 @@ function diffOpTarget(spec: OpSpec): FuzzTarget {
       } catch (e) {
         lode = { ok: false, why: (e as Error).message };
       }
-      compare(cairn, lode);
+      return compare(cairn, lode);
     },
   };
 }
@@ -216,11 +217,11 @@ export function differentialTargets(): FuzzTarget[] {
       corpus: "block",
       arbitrary: opArbitrary(() => getNamedConfig("minimal").types.SignedBeaconBlock as never, () => states),
       run(input) {
-        if (input.length < 1) return;
+        if (input.length < 1) return "skipped";
         const i = input[0]! % states.length;
         const r = diffBlock(lodestar, stateBytes[i]!, states[i]!, input.subarray(1));
-        if (!r) return;
-        compare(r.cairn, r.lodestar);
+        if (!r) return "skipped";
+        return compare(r.cairn, r.lodestar);
       },
     },
     ...OPS.map(diffOpTarget),

@@ -196,11 +196,11 @@ function opTarget(spec: OpSpec): FuzzTarget {
     },
     arbitrary: opArbitrary(type, () => states),
     run(input) {
-      if (input.length < 1) return;
+      if (input.length < 1) return "undecodable";
       const pre = states[input[0]! % states.length]!;
       const value = decodeOp(type(), input.subarray(1));
-      if (value === null) return;
-      checkRejectionLeavesState(pre, (s) => spec.apply(s, value));
+      if (value === null) return "undecodable";
+      return checkRejectionLeavesState(pre, (s) => spec.apply(s, value));
     },
   };
 }
@@ -223,18 +223,22 @@ function blockTarget(): FuzzTarget {
     },
     arbitrary: opArbitrary(type, () => states),
     run(input) {
-      if (input.length < 1) return;
+      if (input.length < 1) return "undecodable";
       const pre = states[input[0]! % states.length]!;
       const block = decodeOp(type(), input.subarray(1)) as { message: { slot: number } } | null;
-      if (block === null || blockTooFar(pre, block)) return;
+      if (block === null) return "undecodable";
+      if (blockTooFar(pre, block)) return "too far";
       const before = pre.state.hashTreeRoot();
+      let outcome = "accepted";
       try {
         stateTransition(pre, block as never, { verifySignatures: false, verifyStateRoot: false });
       } catch (e) {
         if (!(e instanceof StateTransitionError)) throw unexpected("stateTransition", e);
+        outcome = "rejected";
       }
       const after = pre.state.hashTreeRoot();
       if (!bytesEqual(before, after)) throw new FuzzFinding(`stateTransition changed its pre-state: ${toHex(before)} -> ${toHex(after)}`);
+      return outcome;
     },
   };
 }
