@@ -172,6 +172,8 @@ export interface RunOptions {
   seconds?: number;
   runs?: number;
   seed?: number;
+  /** One input taking longer than this is a finding (a hang that ends). Default 10 s: far above any target's norm. */
+  slowInputMs?: number;
   /** Called with each input before it runs (the child process records it, so a crash or hang names its input). */
   onInput?: (input: Uint8Array) => void;
 }
@@ -219,7 +221,10 @@ export async function runTarget(t: FuzzTarget, opts: RunOptions = {}): Promise<R
   const exec = async (input: Uint8Array): Promise<void> => {
     execs++;
     opts.onInput?.(input);
+    const t0 = performance.now();
     const label = await t.run(input);
+    const ms = performance.now() - t0;
+    if (ms > (opts.slowInputMs ?? 10_000)) throw new FuzzFinding(`one input took ${Math.round(ms)} ms`);
     if (typeof label === "string") outcomes[label] = (outcomes[label] ?? 0) + 1;
   };
   const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
