@@ -109,7 +109,6 @@ export async function runInChild(opts: ChildRunOptions): Promise<ChildRunReport>
       kind === "memory" ? `RSS above ${rssCapMb} MB` : kind === "hang" ? `no result within ${timeoutMs} ms` : `exit code ${code}: ${err.trim().split("\n").slice(-6).join(" | ")}`;
     failure = { kind, target, input, detail, peakRssMb: peak };
   }
-  for (const r of results) r.peakRssMb = Math.max(r.peakRssMb, 0);
   rmSync(dir, { recursive: true, force: true });
   return { results, failure };
 }

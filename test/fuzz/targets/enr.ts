@@ -63,7 +63,7 @@ const enrTarget: FuzzTarget = {
     try {
       enr = input[0] === 0 ? ENR.decode(input.subarray(1)) : decodeEnr(new TextDecoder().decode(input.subarray(1)));
     } catch (e) {
-      if (isPlainRejection(e)) return;
+      if (isPlainRejection(e)) return "rejected";
       throw unexpected("ENR decode", e);
     }
     const c = config();
@@ -76,6 +76,7 @@ const enrTarget: FuzzTarget = {
     } catch (e) {
       throw unexpected("reading an accepted ENR", e);
     }
+    return "accepted";
   },
 };
 

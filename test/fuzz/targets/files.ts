@@ -87,17 +87,16 @@ const keystore: FuzzTarget = {
   arbitrary: mutatedJson,
   run(input) {
     const j = parseJsonOr(input);
-    if (!j.ok) return; // readKeystoreFile answers "not valid JSON" before parseKeystore
+    if (!j.ok) return "not JSON"; // readKeystoreFile answers "not valid JSON" before parseKeystore
+    let pubkey: Uint8Array;
     try {
-      const { pubkey } = parseKeystore(j.v, "fuzz.json");
-      if (pubkey.length !== 48) throw new FuzzFinding(`accepted a keystore with a ${pubkey.length}-byte pubkey`);
+      pubkey = parseKeystore(j.v, "fuzz.json").pubkey;
     } catch (e) {
-      if (e instanceof KeystoreError || e instanceof FuzzFinding) {
-        if (e instanceof FuzzFinding) throw e;
-        return;
-      }
+      if (e instanceof KeystoreError) return "rejected";
       throw unexpected("parseKeystore", e);
     }
+    if (pubkey.length !== 48) throw new FuzzFinding(`accepted a keystore with a ${pubkey.length}-byte pubkey`);
+    return "accepted";
   },
 };
 
@@ -116,8 +115,9 @@ const interchange: FuzzTarget = {
   run(input) {
     try {
       parseInterchange(dec(input));
+      return "accepted";
     } catch (e) {
-      if (e instanceof SlashingProtectionError && e.code === "INVALID_INTERCHANGE") return;
+      if (e instanceof SlashingProtectionError && e.code === "INVALID_INTERCHANGE") return "rejected";
       throw unexpected("parseInterchange", e);
     }
   },
@@ -148,7 +148,7 @@ const configYaml: FuzzTarget = {
     try {
       config = parseChainConfigYaml(dec(input));
     } catch (e) {
-      if (e instanceof Error && !(e instanceof TypeError) && !(e instanceof RangeError) && !(e instanceof ReferenceError)) return;
+      if (e instanceof Error && !(e instanceof TypeError) && !(e instanceof RangeError) && !(e instanceof ReferenceError)) return "rejected";
       throw unexpected("parseChainConfigYaml", e);
     }
     const again = parseChainConfigYaml(chainConfigToYaml(config));
@@ -158,6 +158,7 @@ const configYaml: FuzzTarget = {
       const same = a instanceof Uint8Array && b instanceof Uint8Array ? bytesEqual(a, b) : Object.is(a, b);
       if (!same) throw new FuzzFinding(`config key ${k} does not round-trip: ${String(a)} -> ${String(b)}`);
     }
+    return "accepted";
   },
 };
 
@@ -178,7 +179,7 @@ const apiJson: FuzzTarget = {
   arbitrary: mutatedJson,
   run(input) {
     const j = parseJsonOr(input);
-    if (!j.ok || j.v === null || typeof j.v !== "object") return;
+    if (!j.ok || j.v === null || typeof j.v !== "object") return "not JSON";
     const { t, body } = j.v as { t?: unknown; body?: unknown };
     const types = apiTypes();
     const type = types[(typeof t === "number" && Number.isInteger(t) ? Math.abs(t) : 0) % types.length]! as unknown as {
@@ -189,13 +190,14 @@ const apiJson: FuzzTarget = {
     try {
       value = fromJsonStrict(type as never, body);
     } catch (e) {
-      if (e instanceof JsonInputError) return;
+      if (e instanceof JsonInputError) return "rejected";
       throw unexpected("fromJsonStrict", e);
     }
     const again = fromJsonStrict(type as never, type.toJson(value));
     const r1 = type.hashTreeRoot(value);
     const r2 = type.hashTreeRoot(again);
     if (!bytesEqual(r1, r2)) throw new FuzzFinding(`API JSON round trip changed the value: ${toHex(r1)} -> ${toHex(r2)}`);
+    return "accepted";
   },
 };
 
