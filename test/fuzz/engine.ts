@@ -218,8 +218,15 @@ export async function runTarget(t: FuzzTarget, opts: RunOptions = {}): Promise<R
   const seeds = seedsOf(t);
   let execs = 0;
   const outcomes: Record<string, number> = {};
+  let lastYield = performance.now();
   const exec = async (input: Uint8Array): Promise<void> => {
     execs++;
+    // Let the event loop turn now and then, as it does in a node: native buffers (snappy's) are freed by
+    // finalizers that run only then, so a run that never yields grows its RSS without bound (docs/fuzzing.md)
+    if (performance.now() - lastYield > 20) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    }
     opts.onInput?.(input);
     const t0 = performance.now();
     const label = await t.run(input);
