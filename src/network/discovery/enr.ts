@@ -87,14 +87,30 @@ export function enrPeerId(enr: BaseENR): string {
   return enr.peerId.toString();
 }
 
-/** `/ip4/<ip>/tcp/<port>/p2p/<peerId>` (or ip6), or null when the record has no address with a TCP port. */
+/** A field of a received record; the library's getters throw on a malformed one (e.g. a 5-byte ip): absent then. */
+function readField<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+function isPort(p: number | undefined): p is number {
+  return p !== undefined && p > 0 && p <= 65535;
+}
+
+/**
+ * `/ip4/<ip>/tcp/<port>/p2p/<peerId>` (or ip6), or null when the record has no well-formed address with a TCP
+ * port. Never throws: Discovery calls it for every record a peer sends.
+ */
 export function enrToTcpMultiaddr(enr: BaseENR): string | null {
   const peerId = enrPeerId(enr);
-  const ip4 = enr.ip;
-  const tcp4 = enr.tcp;
-  if (ip4 !== undefined && tcp4 !== undefined && tcp4 > 0) return `/ip4/${ip4}/tcp/${tcp4}/p2p/${peerId}`;
-  const ip6 = enr.ip6;
-  const tcp6 = enr.tcp6;
-  if (ip6 !== undefined && tcp6 !== undefined && tcp6 > 0) return `/ip6/${ip6}/tcp/${tcp6}/p2p/${peerId}`;
+  const ip4 = readField(() => enr.ip);
+  const tcp4 = readField(() => enr.tcp);
+  if (ip4 !== undefined && isPort(tcp4)) return `/ip4/${ip4}/tcp/${tcp4}/p2p/${peerId}`;
+  const ip6 = readField(() => enr.ip6);
+  const tcp6 = readField(() => enr.tcp6);
+  if (ip6 !== undefined && isPort(tcp6)) return `/ip6/${ip6}/tcp/${tcp6}/p2p/${peerId}`;
   return null;
 }
