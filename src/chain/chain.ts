@@ -261,9 +261,10 @@ export class BeaconChain {
    * caller), or in an imported block (`signatureVerified` false when the block's signatures were not verified).
    */
   onAttestation(attestation: Attestation, state: CachedBeaconState, signatureVerified = true): void {
-    if (signatureVerified) this.verifiedAttestations.add(attestation);
     try {
-      this.forkChoice.onAttestation(toForkChoiceAttestation(getIndexedAttestation(state.epochCtx, attestation).attestingIndices, attestation));
+      const { attestingIndices } = getIndexedAttestation(state.epochCtx, attestation);
+      if (signatureVerified) this.verifiedAttestations.add(attestation, attestingIndices);
+      this.forkChoice.onAttestation(toForkChoiceAttestation(attestingIndices, attestation));
     } catch {
       // not applicable to fork choice (unknown block, too old): ignored, as gossip would
     }

@@ -19,7 +19,10 @@ import { BeaconDb } from "../../src/db/index.js";
 import { createCachedBeaconState, createInteropGenesisStateFast, type CachedBeaconState } from "../../src/state-transition/index.js";
 import { toHex } from "../../src/state-transition/util/math.js";
 import type { SignedBeaconBlock } from "../../src/types/index.js";
+import { BitArray } from "@chainsafe/ssz";
 import { InteropSigner } from "../../src/chain/harness/signer.js";
+import { selectAttestations } from "../../src/chain/opPools/blockProduction.js";
+import { VerifiedAttestations } from "../../src/chain/verifiedAttestations.js";
 import { produceBlock } from "../../src/chain/produceBlock.js";
 import { fromHex } from "../../src/util/bytes.js";
 import { makeSignedEmptyBlock } from "../utils/chain.js";
@@ -305,6 +308,45 @@ describe("attestations verified before", () => {
       const b3 = produceBlock(pre3, { randaoReveal: signer.randaoReveal(pre3, pre3.epochCtx.getBeaconProposer(3), 0), attestations: [forged] }).block;
       const d = await refusal(chain.processBlock({ signed: signer.signBlock(pre3, b3), source: "api" }));
       assert.equal(d.code, "INVALID_SIGNATURE");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("votes of another branch", () => {
+  it("the verified cache skips a set only when the block's branch names the same attesters", () => {
+    const cache = new VerifiedAttestations(config);
+    const att = config.types.Attestation.defaultValue();
+    att.aggregationBits = BitArray.fromBoolArray([true, false, true]);
+    att.signature = new Uint8Array(96).fill(5);
+    cache.add(att, [7, 3]);
+    assert.equal(cache.has(att, () => [3, 7]), true, "same attesters, any order");
+    assert.equal(cache.has(att, () => [3, 8]), false, "same data and bits, other attesters (another branch's committee)");
+    assert.equal(cache.has(att, () => {
+      throw new Error("bits length != committee size");
+    }), false);
+    const other = { ...att, signature: new Uint8Array(96).fill(6) };
+    assert.equal(cache.has(other, () => [3, 7]), false, "another signature");
+  });
+
+  it("block production leaves out attestations whose target is not on the block's branch", async () => {
+    const t = await testChain();
+    try {
+      const { chain } = t;
+      const signer = new InteropSigner(config, true);
+      t.setClockSlot(3);
+      await chain.processBlock({ signed: makeSignedEmptyBlock(genesisState, 1), source: "test" });
+      const head = await chain.getHeadState("test");
+      const atts = signer.attest(head, fromHex(chain.headRoot), 1, () => true);
+      const pre = await chain.regen.getPreState({ slot: 2, parentRoot: fromHex(chain.headRoot) } as never, "test");
+      const dataRoot = (a: (typeof atts)[number]) => toHex(config.types.AttestationData.hashTreeRoot(a.data));
+      const ours = selectAttestations(pre, atts.map((a) => ({ dataRoot: dataRoot(a), attestation: a })));
+      assert.equal(ours.length, atts.length);
+      // the same votes with a target on another branch: process_attestation alone would take them
+      const foreign = atts.map((a) => ({ ...a, data: { ...a.data, target: { ...a.data.target, root: new Uint8Array(32).fill(0xab) } } }));
+      const theirs = selectAttestations(pre, foreign.map((a) => ({ dataRoot: dataRoot(a), attestation: a })));
+      assert.equal(theirs.length, 0);
     } finally {
       await t.close();
     }

@@ -2,6 +2,7 @@
 // the block's slot; the block's other signatures go to the BLS pool while the transition runs on this thread.
 import type { BlockSummary } from "../../fork-choice/index.js";
 import { getBlockSignatureSets, processBlock, processSlots, type CachedBeaconState } from "../../state-transition/index.js";
+import { getAttestingIndices } from "../../state-transition/util/attestation.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transition/util/epoch.js";
 import { bytesEqual, toHex } from "../../state-transition/util/math.js";
 import type { Attestation, BeaconBlock } from "../../types/index.js";
@@ -12,7 +13,7 @@ import type { FullyVerifiedBlock, GossipVerifiedBlock } from "./types.js";
 export interface StateTransitionContext {
   bls: BlsVerifier;
   /** attestations verified before (gossip, API): their signature sets are not verified again */
-  verifiedAttestations?: { has(att: Attestation): boolean };
+  verifiedAttestations?: { has(att: Attestation, attestingIndices: () => ArrayLike<number>): boolean };
 }
 
 export async function verifyBlockStateTransition(ctx: StateTransitionContext, gv: GossipVerifiedBlock): Promise<FullyVerifiedBlock> {
@@ -26,7 +27,8 @@ export async function verifyBlockStateTransition(ctx: StateTransitionContext, gv
       const verified = ctx.verifiedAttestations;
       const sets = getBlockSignatureSets(post, gv.signed, {
         skipProposerSignature: gv.proposerSignatureVerified,
-        skipAttestation: verified ? (att) => verified.has(att) : undefined,
+        // the attesters as this branch's committee names them: they must be the ones the signature was verified with
+        skipAttestation: verified ? (att) => verified.has(att, () => getAttestingIndices(post.epochCtx, att.data, att.aggregationBits)) : undefined,
       });
       signaturesValid = ctx.bls.verifySignatureSets(sets);
     } catch {

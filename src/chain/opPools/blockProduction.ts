@@ -7,8 +7,9 @@ import {
   validateAttestation,
   type CachedBeaconState,
 } from "../../state-transition/index.js";
-import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
-import { fromHex, toHex } from "../../util/bytes.js";
+import { getBlockRootAtSlot } from "../../state-transition/epoch/util.js";
+import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transition/util/epoch.js";
+import { bytesEqual, fromHex, toHex } from "../../util/bytes.js";
 import { verifySignatureSet } from "../../state-transition/util/signature.js";
 import type { Attestation, BeaconBlock } from "../../types/index.js";
 import type { BeaconChain } from "../chain.js";
@@ -109,10 +110,15 @@ export function selectAttestations(pre: CachedBeaconState, candidates: PooledAtt
     if (s + c.MIN_ATTESTATION_INCLUSION_DELAY > slot || s + c.SLOTS_PER_EPOCH < slot) continue;
     let group = groups.get(dataRoot);
     if (!group) {
+      // another branch's vote: process_attestation (without its signature) may accept it, but its bits name that
+      // branch's committee, so on this one its signature fails and the block would be invalid (seen after a
+      // partition healed). Same target root = same ancestry = same shuffling.
+      const targetStart = computeStartSlotAtEpoch(c, attestation.data.target.epoch);
+      if (targetStart >= slot || !bytesEqual(getBlockRootAtSlot(c, pre.state, targetStart), attestation.data.target.root)) continue;
       try {
         validateAttestation(pre, attestation);
       } catch {
-        continue; // wrong source, another fork's committee: not for this block
+        continue; // wrong source, too old: not for this block
       }
       group = [];
       groups.set(dataRoot, group);
