@@ -11,8 +11,10 @@ import { BeaconNode, type BeaconNodeOptions } from "../../node/node.js";
 import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
 import { createLogger, type Logger } from "../../util/logger.js";
+import { createProcessClock, hasClockOptions, type ProcessClock } from "../../util/processClock.js";
+import { parseSources, SIM_CLOCK_OPTIONS, simClockOptions } from "../simClock.js";
 import { CliError, EXIT_OK, loadBeaconConfig, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
-import { flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
+import { custom, flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
 
 const NAME = "beacon";
 
@@ -56,6 +58,9 @@ export const BEACON_OPTIONS = {
   peers: list("<MULTIADDR,...>", "static peers (/ip4/.../tcp/.../p2p/<peer id>), kept connected", { group: NETWORKING }),
   "target-peers": uint("<N>", "peers to keep (default 25)", { group: NETWORKING }),
   "no-network": flag("no networking at all (a node fed only through the REST API)", { group: NETWORKING }),
+  ...SIM_CLOCK_OPTIONS,
+  // the roughtime bug, for `cairn sim` only: never use it on a real network
+  "unsafe-time-follow-mean": custom("<HOST:PORT,...>", "UNSAFE, simulation only: move the clock to the mean of these SNTP servers", parseSources, { hidden: true }),
 };
 
 const help = `Usage: cairn beacon --datadir <DIR> (--network <NAME> | --config <FILE.yaml> | --testnet-dir <DIR>)
@@ -231,6 +236,8 @@ async function run(args: string[], io: Io): Promise<number> {
       targetPeers: v["target-peers"],
     };
   }
+  const clockOpts = simClockOptions(v, v["unsafe-time-follow-mean"]);
+  let clock: ProcessClock | undefined;
   const shutdown = waitForShutdownSignal(logger);
   let node: BeaconNode;
   try {
@@ -243,13 +250,16 @@ async function run(args: string[], io: Io): Promise<number> {
       metrics: metricsOn ? { address: v["metrics.address"], port: v["metrics.port"] } : null,
       network,
       logger,
+      ...(hasClockOptions(clockOpts) ? { now: (clock = createProcessClock({ ...clockOpts, logger })).now } : {}),
     });
   } catch (e) {
+    clock?.close();
     shutdown.dispose();
     throw new CliError((e as Error).message, { cause: e });
   }
   await shutdown.promise;
   await node.close();
+  clock?.close();
   logger.info("stopped");
   return EXIT_OK;
 }

@@ -12,6 +12,8 @@ import { parseTimeSources } from "../../validator/timeCheck.js";
 import { Validator } from "../../validator/validator.js";
 import { CliError, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
 import { custom, flag, logLevel, optionsHelp, parseOptions, str, uint } from "../options.js";
+import { createProcessClock, hasClockOptions } from "../../util/processClock.js";
+import { SIM_CLOCK_OPTIONS, simClockOptions } from "../simClock.js";
 
 const NAME = "validator";
 
@@ -38,6 +40,8 @@ const OPTIONS = {
     if (p < 1 || p > 65535) throw new CliError(`${flag}: ${p} is not a port`);
     return p;
   }),
+  "unsafe-time-follow-mean": flag("UNSAFE, for `cairn sim` only: move the clock to the MEAN of --time-sources\n(the roughtime bug of Medalla: one bad source moves every validator)"),
+  ...SIM_CLOCK_OPTIONS,
   "log-level": logLevel("info", "; log lines go to stderr"),
   help: flag("", { short: "h", hidden: true }),
 };
@@ -46,7 +50,7 @@ const help = `Usage: cairn validator --beacon-nodes <URL[,URL...]> --datadir <DI
                        [--keystores <DIR>] [--secrets <DIR> | --password-file <F>]
                        [--config <minimal|mainnet|FILE.yaml>] [--graffiti <TEXT>]
                        [--time-sources <HOST:PORT,...>] [--time-offset-warn-ms <N>]
-                       [--metrics-port <N>] [--log-level <error|warn|info|debug>]
+                       [--unsafe-time-follow-mean] [--metrics-port <N>] [--log-level <error|warn|info|debug>]
 
 The validator client. It speaks only the standard Beacon API, so it runs against any phase 0 beacon node:
 it proposes blocks, attests (at one third of the slot, or at the head event if earlier) and aggregates when
@@ -137,6 +141,9 @@ async function run(args: string[], io: Io): Promise<number> {
     throw new CliError(`cannot load the keystores in ${keystoresDir}: ${errorMessage(e)}`, { cause: e });
   }
   if (keys.length === 0) throw new CliError(`no keystores in ${keystoresDir}`);
+  if (values["unsafe-time-follow-mean"] && !timeSources) throw new CliError("--unsafe-time-follow-mean needs --time-sources");
+  const clockOpts = simClockOptions(values, values["unsafe-time-follow-mean"] ? timeSources : undefined);
+  const clock = hasClockOptions(clockOpts) ? createProcessClock({ ...clockOpts, logger }) : undefined;
   logger.info("keystores loaded", { count: keys.length, dir: keystoresDir });
 
   try {
@@ -164,6 +171,7 @@ async function run(args: string[], io: Io): Promise<number> {
         metrics,
         timeSources,
         timeOffsetWarnMs,
+        ...(clock ? { now: clock.now } : {}),
         signal: stop.signal,
       });
     } catch (e) {
@@ -177,6 +185,7 @@ async function run(args: string[], io: Io): Promise<number> {
   } finally {
     stop.dispose();
     await validator?.close();
+    clock?.close();
     if (server) await new Promise<void>((r) => server!.close(() => r()));
   }
 }
