@@ -245,6 +245,15 @@ export function parseScenario(text: string, source = "scenario"): Scenario {
   };
 }
 
+/** +24 h, -3 s, +1500 ms: an offset as a person reads it. */
+export function formatOffset(ms: number): string {
+  const sign = ms >= 0 ? "+" : "-";
+  const a = Math.abs(ms);
+  if (a >= 3_600_000 && a % 360_000 === 0) return `${sign}${a / 3_600_000} h`;
+  if (a >= 1000 && a % 1000 === 0) return `${sign}${a / 1000} s`;
+  return `${sign}${a} ms`;
+}
+
 /** mulberry32: a small seeded generator; the run's only source of randomness. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -393,13 +402,13 @@ export function expandScenario(s: Scenario, seed: number): Plan {
             if (end !== null) add(end, { type: "clock", node, process: p, offsetMs: 0 }, fi);
           }
         }
-        interval(`clock ${f.offsetMs >= 0 ? "+" : ""}${f.offsetMs} ms (${f.process}) on ${nodes.join(",")}`, nodes, null);
+        interval(`clock ${formatOffset(f.offsetMs)} (${f.process}) on node ${nodes.join(",")}`, nodes, null);
         break;
       }
       case "time_source":
         add(f.atSlot, { type: "source", server: f.server, offsetMs: f.offsetMs }, fi);
         if (end !== null) add(end, { type: "source", server: f.server, offsetMs: 0 }, fi);
-        interval(`time source ${f.server} reports ${f.offsetMs >= 0 ? "+" : ""}${f.offsetMs / 3_600_000} h`, [], null);
+        interval(`time source ${f.server} reports ${formatOffset(f.offsetMs)}`, [], null);
         break;
       case "reset_protection":
         for (const node of f.nodes) {
