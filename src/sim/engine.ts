@@ -235,27 +235,37 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     }
   };
 
-  const sample = async (slot: number): Promise<void> => {
-    await Promise.all(
-      net.nodes.map(async (node, i) => {
-        const row: Sample = { slot, up: false, head: null, headRoot: null, justified: null, finalized: null, finalizedRoot: null, participation: null, peers: null, rssMb: null, regenQueue: null, forkChoiceNodes: null };
-        if (running(i, "beacon")) {
-          const v = await net.view(i);
-          Object.assign(row, { up: v.up, head: v.headSlot, headRoot: v.headRoot, justified: v.justifiedEpoch, finalized: v.finalizedEpoch, finalizedRoot: v.finalizedRoot, peers: v.peers });
-          row.rssMb = rssMb(node.beacon?.pid);
-          try {
-            const m = await metricsOf(node.metricsPort);
-            row.participation = m["cairn_previous_epoch_target_participation"] ?? null;
-            row.regenQueue = m["cairn_regen_queue_length"] ?? null;
-            row.forkChoiceNodes = m["cairn_fork_choice_nodes"] ?? null;
-          } catch {
-            // metrics not up yet
-          }
+  // one sample per node and slot, taken without holding up the timeline: a node that answers slowly (a loaded
+  // machine) misses samples instead of delaying the faults
+  const inFlight = new Set<number>();
+  const sample = (slot: number): void => {
+    net.nodes.forEach((node, i) => {
+      if (inFlight.has(i)) return;
+      inFlight.add(i);
+      const row: Sample = { slot, up: false, head: null, headRoot: null, justified: null, finalized: null, finalizedRoot: null, participation: null, peers: null, rssMb: null, regenQueue: null, forkChoiceNodes: null };
+      const take = async () => {
+        if (!running(i, "beacon")) return;
+        const v = await net.view(i);
+        Object.assign(row, { up: v.up, head: v.headSlot, headRoot: v.headRoot, justified: v.justifiedEpoch, finalized: v.finalizedEpoch, finalizedRoot: v.finalizedRoot, peers: v.peers });
+        row.rssMb = rssMb(node.beacon?.pid);
+        try {
+          const m = await metricsOf(node.metricsPort);
+          row.participation = m["cairn_previous_epoch_target_participation"] ?? null;
+          row.regenQueue = m["cairn_regen_queue_length"] ?? null;
+          row.forkChoiceNodes = m["cairn_fork_choice_nodes"] ?? null;
+        } catch {
+          // metrics not up yet
         }
+      };
+      const done = take().finally(() => {
+        inFlight.delete(i);
         report.series[i].push(row);
-      }),
-    );
+      });
+      pending.add(done);
+      void done.finally(() => pending.delete(done));
+    });
   };
+  const pending = new Set<Promise<void>>();
 
   try {
     for (let i = 0; i < n; i++) {
@@ -289,7 +299,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     const slotMs = s.secondsPerSlot * 1000;
     const slotStart = (slot: number) => net.genesisTime * 1000 + slot * slotMs;
     let next = 0;
-    for (let slot = 0; slot <= endSlot && !o.signal?.aborted; slot++) {
+    for (let slot = 0; slot <= endSlot && !o.signal?.aborted; slot = Math.max(slot + 1, Math.floor((Date.now() - slotStart(0)) / slotMs))) {
       await sleep(slotStart(slot) - Date.now());
       currentSlot = slot;
       while (next < events.length && events[next].slot <= slot) {
@@ -300,9 +310,11 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       }
       // half a slot in: the slot's block has reached every connected node
       await sleep(slotStart(slot) + slotMs / 2 - Date.now());
-      await sample(slot);
       if (slot % spe === 0) o.log(statusLine(slot / spe, report.series));
+      sample(slot);
     }
+    await Promise.all(pending);
+    report.series.forEach((rows) => rows.sort((a, b) => a.slot - b.slot));
     // the audit: what each validator client signed (its export, after a stop) and what each node's chain holds
     await collectChains(net, report.series, blocks, nameOf);
     stopping = true;
@@ -365,7 +377,8 @@ function judge(r: SimReport, s: Scenario, crashes: string[]): void {
     `${r.figures.audited.blocks} block and ${r.figures.audited.votes} vote records audited; ${r.slashable.length} slashable pair(s)`,
   );
   inv("no node crashed unless the scenario killed it", crashes.length === 0, crashes.length === 0 ? "every exit was the simulator's" : crashes.join("; "));
-  const at = (i: number, slot: number) => r.series[i].find((x) => x.slot === slot);
+  // a node's latest sample at `slot` (up to two slots old: a slow node misses some)
+  const at = (i: number, slot: number) => r.series[i].findLast((x) => x.slot <= slot && x.slot >= slot - 2);
   const lastSlot = s.epochs * spe;
   for (const f of r.faults) {
     if (f.recovery === null || f.toSlot === null) continue;
