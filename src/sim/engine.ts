@@ -112,7 +112,8 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     split: s.nodes.map((x) => x.validators),
     datadir: o.outDir,
     secondsPerSlot: s.secondsPerSlot,
-    genesisDelaySeconds: 8 + 2 * n,
+    // keystores are written after the genesis time is fixed, and every process must be up by then (a busy machine)
+    genesisDelaySeconds: 12 + 3 * n,
     basePort: o.basePort,
     logLevel: o.logLevel ?? "info",
     noDiscovery: true,
