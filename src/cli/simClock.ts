@@ -1,7 +1,7 @@
 // The simulation clock flags of `cairn beacon` and `cairn validator` (hidden: `cairn sim` passes them; see
 // docs/simulation.md). They move only this process's idea of the time, never the system clock.
 import { parseTimeSources, type TimeSource } from "../validator/timeCheck.js";
-import type { ProcessClockOptions } from "../util/processClock.js";
+import type { ProcessClockOptions } from "../sim/processClock.js";
 import { CliError, errorMessage } from "./common.js";
 import { custom, str } from "./options.js";
 

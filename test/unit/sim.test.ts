@@ -11,7 +11,7 @@ import { findSlashable, type BlockRecord, type VoteRecord } from "../../src/sim/
 import { LinkProxy } from "../../src/sim/proxy.js";
 import { expandScenario, parseScenario, ScenarioError } from "../../src/sim/scenario.js";
 import { FakeSntpServer } from "../../src/sim/sntp.js";
-import { createProcessClock, meanOffset } from "../../src/util/processClock.js";
+import { createProcessClock, meanOffset } from "../../src/sim/processClock.js";
 import { fileTempDir } from "../utils/tempDir.js";
 import { until } from "../utils/poll.js";
 

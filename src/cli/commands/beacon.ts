@@ -11,7 +11,7 @@ import { BeaconNode, type BeaconNodeOptions } from "../../node/node.js";
 import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
 import { createLogger, type Logger } from "../../util/logger.js";
-import { createProcessClock, hasClockOptions, type ProcessClock } from "../../util/processClock.js";
+import { createProcessClock, hasClockOptions, type ProcessClock } from "../../sim/processClock.js";
 import { parseSources, SIM_CLOCK_OPTIONS, simClockOptions } from "../simClock.js";
 import { CliError, EXIT_OK, loadBeaconConfig, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
 import { custom, flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";

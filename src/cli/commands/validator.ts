@@ -12,7 +12,7 @@ import { parseTimeSources } from "../../validator/timeCheck.js";
 import { Validator } from "../../validator/validator.js";
 import { CliError, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
 import { custom, flag, logLevel, optionsHelp, parseOptions, str, uint } from "../options.js";
-import { createProcessClock, hasClockOptions } from "../../util/processClock.js";
+import { createProcessClock, hasClockOptions } from "../../sim/processClock.js";
 import { SIM_CLOCK_OPTIONS, simClockOptions } from "../simClock.js";
 
 const NAME = "validator";

@@ -4,7 +4,7 @@
 // Medalla its finality in August 2020). Without any of these it is Date.now.
 import { readFileSync } from "node:fs";
 import { sntpQuery, type TimeSource } from "../validator/timeCheck.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../util/logger.js";
 
 export interface ProcessClockOptions {
   offsetMs?: number;
