@@ -346,10 +346,13 @@ export function expandScenario(s: Scenario, seed: number): Plan {
         const times: number[] = [];
         if (f.everySlots === null) times.push(f.atSlot);
         else for (let t = f.atSlot; t < (f.untilSlot ?? s.epochs * s.slotsPerEpoch); t += f.everySlots) times.push(t);
+        // a storm kills nodes that are up: one still down from its last kill is not picked again
+        const downUntil = new Map<number, number>();
         for (const t of times) {
-          const pool = f.nodes ?? all.filter((i) => s.nodes[i].startEpoch * s.slotsPerEpoch < t);
+          const pool = (f.nodes ?? all.filter((i) => s.nodes[i].startEpoch * s.slotsPerEpoch < t)).filter((i) => (downUntil.get(i) ?? -1) <= t);
           const victims = pick(rand, pool, Math.min(f.count, pool.length));
           const back = f.forSlots === null ? null : t + f.forSlots;
+          for (const v of victims) downUntil.set(v, back ?? Number.MAX_SAFE_INTEGER);
           for (const node of victims) {
             for (const p of both(f.process)) {
               if (p === "validator" && s.nodes[node].validators === 0) continue;
