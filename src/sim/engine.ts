@@ -326,7 +326,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       await sleep(250);
     }
     // the audit: what each validator client signed (its export, after a stop) and what each node's chain holds
-    await collectChains(net, report.series, blocks, nameOf);
+    await collectChains(net, report.series, blocks);
     stopping = true;
     await net.stopAll();
     for (let i = 0; i < n; i++) await exportProtection(i, `node${i} vc export at the end`);
@@ -352,8 +352,7 @@ function statusLine(epoch: number, series: Sample[][]): string {
 }
 
 /** Every block each running node knows (canonical or not), by proposer: the nodes' side of the audit. */
-async function collectChains(net: Testnet, series: Sample[][], blocks: BlockRecord[], nameOf: (pk: string) => string): Promise<void> {
-  void nameOf;
+async function collectChains(net: Testnet, series: Sample[][], blocks: BlockRecord[]): Promise<void> {
   for (const node of net.nodes) {
     const last = series[node.index].at(-1);
     if (!last?.up || last.head === null) continue;

@@ -1,7 +1,7 @@
 // cairn sim: the incident simulator. Runs a scenario (YAML: nodes, validators, a timeline of time, network, process
 // and validator faults, and bounds) on a local testnet, checks the invariants while it runs and at the end, writes
 // report.json and report.html, and exits 0 only when every invariant is met.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +30,8 @@ Replays an incident on purpose: a local testnet of real cairn beacon and cairn v
 with the scenario's faults applied at their slots (clock offsets and lying SNTP servers, links cut at per-link
 TCP proxies, kill -9 and restarts, validators offline, slashing protection lost), and checks the invariants: a
 network-wide slashing audit, heads agreeing after a heal, finality regained after participation returns, no crash
-the scenario did not cause, memory, regen queue and fork-choice bounds. Built-in scenarios (by NAME): ${listBuiltIn().join(", ")}.
+the scenario did not cause, memory, regen queue and fork-choice bounds.
+Built-in scenarios (give the NAME): ${listBuiltIn().join(", ")}.
 
 ${optionsHelp(OPTIONS)}
 Writes <out>/report.json and <out>/report.html. The last line is
@@ -39,7 +40,14 @@ Writes <out>/report.json and <out>/report.html. The last line is
 `;
 
 function listBuiltIn(): string[] {
-  return ["medalla", "partition", "kill-storm", "clock-jump", "non-finality-long"];
+  try {
+    return readdirSync(builtInDir)
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => f.slice(0, -".yaml".length))
+      .sort();
+  } catch {
+    return []; // an installation without scenarios/: files only
+  }
 }
 
 function scenarioPath(arg: string): string {
