@@ -1,5 +1,5 @@
-// The simulation clock flags of `cairn beacon` and `cairn validator` (hidden: `cairn sim` passes them; see
-// docs/simulation.md). They move only this process's idea of the time, never the system clock.
+// The simulation clock flags of `cairn beacon` and `cairn validator`, listed under their own heading: `cairn sim`
+// passes them (docs/simulation.md). They move only this process's idea of the time, never the system clock.
 import { parseTimeSources, type TimeSource } from "../validator/timeCheck.js";
 import type { ProcessClockOptions } from "../sim/processClock.js";
 import { CliError, errorMessage } from "./common.js";
@@ -19,9 +19,11 @@ export function parseSources(raw: string | undefined, flag: string): TimeSource[
   }
 }
 
+export const SIMULATION = "Simulation (for cairn sim; never on a real network)";
+
 export const SIM_CLOCK_OPTIONS = {
-  "clock-offset-ms": custom("<MS>", "simulation: run this many ms ahead of the system clock (negative: behind)", parseInt, { hidden: true }),
-  "clock-offset-file": str("<F>", "simulation: add the offset (ms) written in F, re-read every 200 ms", { hidden: true }),
+  "clock-offset-ms": custom("<MS>", "run this many ms ahead of the system clock (negative: behind)", parseInt, { group: SIMULATION }),
+  "clock-offset-file": str("<F>", "add the offset (ms) written in F, re-read every 200 ms", { group: SIMULATION }),
 };
 
 export function simClockOptions(v: { "clock-offset-ms": number | undefined; "clock-offset-file": string | undefined }, followMeanOf?: TimeSource[]): ProcessClockOptions {

@@ -12,7 +12,7 @@ import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
 import { createLogger, type Logger } from "../../util/logger.js";
 import { createProcessClock, hasClockOptions, type ProcessClock } from "../../sim/processClock.js";
-import { parseSources, SIM_CLOCK_OPTIONS, simClockOptions } from "../simClock.js";
+import { parseSources, SIM_CLOCK_OPTIONS, SIMULATION, simClockOptions } from "../simClock.js";
 import { CliError, EXIT_OK, loadBeaconConfig, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
 import { custom, flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
 
@@ -60,7 +60,7 @@ export const BEACON_OPTIONS = {
   "no-network": flag("no networking at all (a node fed only through the REST API)", { group: NETWORKING }),
   ...SIM_CLOCK_OPTIONS,
   // the roughtime bug, for `cairn sim` only: never use it on a real network
-  "unsafe-time-follow-mean": custom("<HOST:PORT,...>", "UNSAFE, simulation only: move the clock to the mean of these SNTP servers", parseSources, { hidden: true }),
+  "unsafe-time-follow-mean": custom("<HOST:PORT,...>", "UNSAFE: move the clock to the MEAN of these SNTP servers\n(the roughtime bug of Medalla)", parseSources, { group: SIMULATION }),
 };
 
 const help = `Usage: cairn beacon --datadir <DIR> (--network <NAME> | --config <FILE.yaml> | --testnet-dir <DIR>)

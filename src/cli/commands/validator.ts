@@ -13,7 +13,7 @@ import { Validator } from "../../validator/validator.js";
 import { CliError, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
 import { custom, flag, logLevel, optionsHelp, parseOptions, str, uint } from "../options.js";
 import { createProcessClock, hasClockOptions } from "../../sim/processClock.js";
-import { SIM_CLOCK_OPTIONS, simClockOptions } from "../simClock.js";
+import { SIM_CLOCK_OPTIONS, SIMULATION, simClockOptions } from "../simClock.js";
 
 const NAME = "validator";
 
@@ -40,7 +40,7 @@ const OPTIONS = {
     if (p < 1 || p > 65535) throw new CliError(`${flag}: ${p} is not a port`);
     return p;
   }),
-  "unsafe-time-follow-mean": flag("UNSAFE, for `cairn sim` only: move the clock to the MEAN of --time-sources\n(the roughtime bug of Medalla: one bad source moves every validator)"),
+  "unsafe-time-follow-mean": flag("UNSAFE: move the clock to the MEAN of --time-sources (the roughtime\nbug of Medalla: one bad source moves every validator)", { group: SIMULATION }),
   ...SIM_CLOCK_OPTIONS,
   "log-level": logLevel("info", "; log lines go to stderr"),
   help: flag("", { short: "h", hidden: true }),
