@@ -375,8 +375,8 @@ async function collectChains(net: Testnet, series: Sample[][], blocks: BlockReco
   }
 }
 
-/** The invariants, each a pass/fail line. */
-function judge(r: SimReport, s: Scenario, crashes: string[], finalViews: NodeView[]): void {
+/** The invariants, each a pass/fail line (exported for tests: it reads only the report and the final views). */
+export function judge(r: SimReport, s: Scenario, crashes: string[], finalViews: NodeView[]): void {
   const spe = s.slotsPerEpoch;
   const e = s.expect;
   const inv = (name: string, ok: boolean, detail: string) => r.invariants.push({ name, ok, detail });
@@ -406,23 +406,29 @@ function judge(r: SimReport, s: Scenario, crashes: string[], finalViews: NodeVie
         agreedAt !== null ? `one head at slot ${agreedAt} (${agreedAt - from} slots after)` : until > lastSlot ? "the run ended first" : "heads still apart",
       );
     }
-    // finality: from the first epoch participation is back in full, finalized must move past where it stood
-    const firstFull = Math.ceil(from / spe) * spe;
+    // finality: participation is back once every node that was up before the fault answers again (restarted beacon
+    // nodes take seconds to resume); from the first epoch after that, finalized must move past the highest epoch
+    // any node had finalized by then
+    const wasUp = r.series.flatMap((rows, i) => (rows.some((x) => x.slot < f.fromSlot && x.up) ? [i] : []));
+    let back = from;
+    while (back < lastSlot && !wasUp.every((i) => at(i, back)?.up)) back++;
+    const firstFull = Math.ceil(back / spe) * spe;
     const deadline = firstFull + e.finalityWithinEpochs * spe;
-    const before = Math.max(-1, ...r.series.map((_, i) => at(i, from)?.finalized ?? -1));
+    const before = Math.max(-1, ...r.series.flatMap((rows) => rows.filter((x) => x.slot <= back).map((x) => x.finalized ?? -1)));
     let regained: number | null = null;
-    for (let slot = from; slot <= Math.min(deadline, lastSlot) && regained === null; slot++) {
+    for (let slot = back; slot <= Math.min(deadline, lastSlot) && regained === null; slot++) {
       if (r.series.some((_, i) => (at(i, slot)?.finalized ?? -1) > before)) regained = slot;
     }
     r.figures.timeToFinalityEpochs.push(regained === null ? null : (regained - from) / spe);
+    const nodesBack = back > from ? `; every node answering again at slot ${back}` : "";
     inv(
-      `finality regained within ${e.finalityWithinEpochs} epochs of slot ${from} (${f.label})`,
+      `finality regained within ${e.finalityWithinEpochs} epochs of participation returning at slot ${from} (${f.label})`,
       regained !== null,
       regained !== null
-        ? `finalized epoch passed ${before} at slot ${regained}, ${((regained - from) / spe).toFixed(2)} epochs after`
+        ? `finalized epoch passed ${before} at slot ${regained}, ${((regained - from) / spe).toFixed(2)} epochs after${nodesBack}`
         : deadline > lastSlot
-          ? `the run ended before the deadline (slot ${deadline})`
-          : `finalized epoch still ${before} at slot ${deadline}`,
+          ? `the run ended before the deadline (slot ${deadline})${nodesBack}`
+          : `finalized epoch still ${before} at slot ${deadline}${nodesBack}`,
     );
   }
   // the end: every node up (late joiners too) agrees on the finalized checkpoint and is near the best head

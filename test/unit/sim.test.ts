@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { findSlashable, type BlockRecord, type VoteRecord } from "../../src/sim/audit.js";
+import { judge, type Sample, type SimReport } from "../../src/sim/engine.js";
 import { LinkProxy } from "../../src/sim/proxy.js";
 import { expandScenario, parseScenario, ScenarioError } from "../../src/sim/scenario.js";
 import { FakeSntpServer } from "../../src/sim/sntp.js";
@@ -153,5 +154,43 @@ describe("simulation clock", () => {
       clock.close();
       for (const s of sources) await s.close();
     }
+  });
+});
+
+describe("invariants", () => {
+  // two nodes, 8-slot epochs: finalized 1 until `finalAt`, then 2; both down (restarting) from slot 16 to 22
+  function run(finalAt: number): SimReport {
+    const scenario = parseScenario(`name: t\nepochs: 8\nnodes:\n  - validators: 8\n  - validators: 8\nfaults:\n  - { kind: restart_all, at_slot: 16, for_slots: 4 }\n`);
+    const series: Sample[][] = [0, 1].map(() =>
+      Array.from({ length: 65 }, (_, slot) => {
+        const up = slot < 16 || slot > 22;
+        const fin = slot >= finalAt ? 2 : 1;
+        return { slot, up, head: up ? slot : null, headRoot: up ? `0x${slot}` : null, justified: up ? fin + 1 : null, finalized: up ? fin : null, finalizedRoot: up ? `0x${fin}` : null, participation: null, peers: 1, rssMb: 100, regenQueue: 0, forkChoiceNodes: 10 };
+      }),
+    );
+    const r = { series, slashable: [], invariants: [], faults: expandScenario(scenario, 1).intervals, slotsPerEpoch: 8, figures: { timeToFinalityEpochs: [], peakRssMb: [], slashableMessages: 0, audited: { blocks: 0, votes: 0 } } } as unknown as SimReport;
+    const last = { up: true, headSlot: 64, headRoot: "0x64", finalizedEpoch: 2, finalizedRoot: "0x2", justifiedEpoch: 3, peers: 1, syncing: false };
+    judge(r, scenario, [], [0, 1].map((index) => ({ ...last, index })));
+    return r;
+  }
+  const finality = (r: SimReport) => r.invariants.find((x) => /finality regained/.test(x.name))!;
+
+  it("counts finality from when the restarted nodes answer again, past what they had finalized before", () => {
+    // back at slot 23: the first full epoch starts at 24, three epochs later is slot 48
+    const ok = finality(run(47));
+    assert.equal(ok.ok, true, ok.detail);
+    assert.match(ok.detail, /passed 1 at slot 47.*answering again at slot 23/);
+    const late = finality(run(50));
+    assert.equal(late.ok, false, late.detail);
+    assert.match(late.detail, /finalized epoch still 1 at slot 48/);
+  });
+
+  it("fails the run on a crash and on a slashable pair", () => {
+    const r = run(40);
+    assert.ok(r.invariants.every((x) => x.ok), JSON.stringify(r.invariants));
+    const scenario = parseScenario(BASE);
+    const bad = { ...r, invariants: [], slashable: [{ offence: "double vote", validator: "v", a: "x", b: "y" }], faults: [] } as SimReport;
+    judge(bad, scenario, ["node 1 beacon exited by itself"], [0, 1].map((index) => ({ index, up: true, headSlot: 64, headRoot: "0x64", finalizedEpoch: 2, finalizedRoot: "0x2", justifiedEpoch: 3, peers: 1, syncing: false })));
+    assert.deepEqual(bad.invariants.filter((x) => !x.ok).map((x) => x.name), ["no slashable messages (network-wide audit)", "no node crashed unless the scenario killed it"]);
   });
 });
