@@ -33,6 +33,8 @@ export type OptionValues<T extends OptionTable> = { readonly [K in keyof T]: T[K
 
 interface Extra {
   group?: string;
+  /** accepted but not listed in the help */
+  hidden?: boolean;
 }
 
 /** A string option; without a default, undefined when not given. */

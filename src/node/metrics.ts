@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { BeaconChain } from "../chain/chain.js";
 import { computeEpochAtSlot } from "../state-transition/util/epoch.js";
 import { EventLoopDelayMonitor } from "../util/eventLoop.js";
+import { previousEpochTargetParticipation } from "./node.js";
 
 export interface NodeMetrics {
   registry: Registry;
@@ -63,6 +64,7 @@ export function createNodeMetrics(chain: BeaconChain, registry = new Registry())
     });
   headStateGauge("beacon_processed_deposits_total", "Deposits processed by the head state (its eth1_deposit_index)", (s) => s.state.eth1DepositIndex);
   headStateGauge("beacon_previous_justified_epoch", "Epoch of the head state's previous justified checkpoint", (s) => s.state.previousJustifiedCheckpoint.epoch);
+  headStateGauge("cairn_previous_epoch_target_participation", "Share of the active balance that voted for the previous epoch's target (head state)", (s) => previousEpochTargetParticipation(s) ?? 0);
   headStateGauge("beacon_current_active_validators", "Active validators in the head state's current epoch", (s) => s.epochCtx.currentShuffling.activeIndices.length);
   new Gauge({
     name: "beacon_current_epoch",

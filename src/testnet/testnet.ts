@@ -24,6 +24,14 @@ export interface TestnetOptions {
   genesisDelaySeconds?: number;
   basePort?: number;
   logLevel?: string;
+  /** validators per node, in order (default: split evenly); must add up to `validators` */
+  split?: number[];
+  /** the static peers of node i (default: every other node's address); see peerAddress() */
+  peersFor?: (i: number) => string[];
+  /** discv5 off: static peers only (a simulator that cuts links must know every connection) */
+  noDiscovery?: boolean;
+  /** more arguments for node i's beacon node or validator client */
+  extraArgs?: (i: number, process: "beacon" | "validator") => string[];
 }
 
 export interface NodeHandle {
@@ -33,6 +41,7 @@ export interface NodeHandle {
   p2pPort: number;
   discoveryPort: number;
   restPort: number;
+  metricsPort: number;
   /** validator indices [from, to) run by this node's validator client (none for a late node) */
   validators: [number, number];
   beacon: ChildProcess | null;
@@ -43,6 +52,7 @@ export interface NodeView {
   index: number;
   up: boolean;
   headSlot: number | null;
+  headRoot: string | null;
   finalizedEpoch: number | null;
   finalizedRoot: string | null;
   justifiedEpoch: number | null;
@@ -65,9 +75,9 @@ export class Testnet {
     this.testnetDir = join(o.datadir, "testnet");
   }
 
-  private ports(i: number): { p2p: number; discovery: number; rest: number } {
+  private ports(i: number): { p2p: number; discovery: number; rest: number; metrics: number } {
     const base = this.o.basePort ?? 19000;
-    return { p2p: base + i, discovery: base + 100 + i, rest: base + 200 + i };
+    return { p2p: base + i, discovery: base + 100 + i, rest: base + 200 + i, metrics: base + 300 + i };
   }
 
   /** Writes config.yaml, genesis.ssz, every node's network key and every validator client's keystores. */
@@ -79,10 +89,14 @@ export class Testnet {
     this.genesisTime = Math.floor(Date.now() / 1000) + (o.genesisDelaySeconds ?? 15);
     const genesis = createInteropGenesisState(config, o.validators, this.genesisTime);
     writeFileSync(join(this.testnetDir, "genesis.ssz"), genesis.serialize());
+    if (o.split && (o.split.length !== o.nodes || o.split.reduce((a, b) => a + b, 0) !== o.validators)) {
+      throw new Error(`the split ${o.split.join("+")} does not give ${o.validators} validators to ${o.nodes} nodes`);
+    }
+    let next = 0;
     for (let i = 0; i < o.nodes; i++) {
-      const from = Math.floor((i * o.validators) / o.nodes);
-      const to = Math.floor(((i + 1) * o.validators) / o.nodes);
-      await this.addNodeDir([from, to]);
+      const count = o.split ? o.split[i] : Math.floor(((i + 1) * o.validators) / o.nodes) - Math.floor((i * o.validators) / o.nodes);
+      await this.addNodeDir([next, next + count]);
+      next += count;
     }
   }
 
@@ -100,6 +114,7 @@ export class Testnet {
       p2pPort: ports.p2p,
       discoveryPort: ports.discovery,
       restPort: ports.rest,
+      metricsPort: ports.metrics,
       validators,
       beacon: null,
       validator: null,
@@ -116,8 +131,9 @@ export class Testnet {
     return handle;
   }
 
-  private multiaddr(n: NodeHandle): string {
-    return `/ip4/127.0.0.1/tcp/${n.p2pPort}/p2p/${n.peerId}`;
+  /** Node i's libp2p address, at `port` (default: its own; a simulator passes a proxy's). */
+  peerAddress(i: number, port = this.nodes[i].p2pPort): string {
+    return `/ip4/127.0.0.1/tcp/${port}/p2p/${this.nodes[i].peerId}`;
   }
 
   private spawnLogged(n: NodeHandle, name: string, args: string[]): ChildProcess {
@@ -131,8 +147,13 @@ export class Testnet {
 
   /** Starts node i's beacon node (peering with every other node) and, if it has validators, its validator client. */
   startNode(i: number): void {
+    this.startBeacon(i);
+    this.startValidator(i);
+  }
+
+  startBeacon(i: number): void {
     const n = this.nodes[i];
-    const peers = this.nodes.filter((m) => m.index !== i).map((m) => this.multiaddr(m));
+    const peers = this.o.peersFor ? this.o.peersFor(i) : this.nodes.filter((m) => m.index !== i).map((m) => this.peerAddress(m.index));
     n.beacon = this.spawnLogged(n, "beacon", [
       "beacon",
       "--testnet-dir",
@@ -154,7 +175,16 @@ export class Testnet {
       String(this.o.nodes + 4), // room for late nodes: a full node turns away peers beyond its target
       "--log-level",
       this.o.logLevel ?? "info",
+      "--metrics.port",
+      String(n.metricsPort),
+      ...(this.o.noDiscovery ? ["--no-discovery"] : []),
+      ...(this.o.extraArgs?.(i, "beacon") ?? []),
     ]);
+  }
+
+  /** Starts node i's validator client, if it has validators. */
+  startValidator(i: number): void {
+    const n = this.nodes[i];
     const [from, to] = n.validators;
     if (to > from) {
       n.validator = this.spawnLogged(n, "validator", [
@@ -172,6 +202,7 @@ export class Testnet {
         "false",
         "--log-level",
         this.o.logLevel ?? "info",
+        ...(this.o.extraArgs?.(i, "validator") ?? []),
       ]);
     }
   }
@@ -189,6 +220,11 @@ export class Testnet {
     return n.index;
   }
 
+  /** Prepares one more node's directory (no validators) without starting it: a simulator's late joiner. */
+  async addNode(): Promise<number> {
+    return (await this.addNodeDir([0, 0])).index;
+  }
+
   /** SIGKILL (a crash) or SIGTERM (a clean stop) the beacon node of node i; its validator client keeps running. */
   async stopBeacon(i: number, signal: NodeJS.Signals): Promise<void> {
     const child = this.nodes[i].beacon;
@@ -201,31 +237,33 @@ export class Testnet {
 
   /** Starts node i's beacon node again (same datadir and ports); its validator client is left as it is. */
   restartBeacon(i: number): void {
-    const n = this.nodes[i];
-    const validators = n.validators;
-    const running = n.validator;
-    n.validators = [0, 0]; // startNode starts a validator client only when there are validators to run
-    try {
-      this.startNode(i);
-    } finally {
-      n.validators = validators;
-      n.validator = running;
-    }
+    this.startBeacon(i);
+  }
+
+  /** SIGKILL or SIGTERM node i's validator client. */
+  async stopValidator(i: number, signal: NodeJS.Signals): Promise<void> {
+    const child = this.nodes[i].validator;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill(signal);
+    await exited;
+    this.nodes[i].validator = null;
   }
 
   async view(i: number): Promise<NodeView> {
     const n = this.nodes[i];
     const base = `http://127.0.0.1:${n.restPort}`;
-    const out: NodeView = { index: i, up: false, headSlot: null, finalizedEpoch: null, finalizedRoot: null, justifiedEpoch: null, peers: null, syncing: null };
+    const out: NodeView = { index: i, up: false, headSlot: null, headRoot: null, finalizedEpoch: null, finalizedRoot: null, justifiedEpoch: null, peers: null, syncing: null };
     try {
       const get = async (path: string) => {
         const r = await fetch(base + path, { signal: AbortSignal.timeout(2000) });
         if (!r.ok) throw new Error(`${path}: ${r.status}`);
         return ((await r.json()) as { data: unknown }).data as Record<string, unknown>;
       };
-      const header = (await get("/eth/v1/beacon/headers/head")) as { header: { message: { slot: string } } };
+      const header = (await get("/eth/v1/beacon/headers/head")) as { root: string; header: { message: { slot: string } } };
       out.up = true;
       out.headSlot = Number(header.header.message.slot);
+      out.headRoot = header.root;
       const fin = (await get("/eth/v1/beacon/states/head/finality_checkpoints")) as {
         finalized: { epoch: string; root: string };
         current_justified: { epoch: string };

@@ -16,10 +16,10 @@ const PURE_DIRS = ["src/params", "src/types", "src/state-transition", "src/confi
 const PURE_UTIL_FILES = ["src/util/bytes.ts"];
 const FORBIDDEN_PACKAGES = [/^node:(fs|net|http|https|child_process|worker_threads|timers|dgram|tls|os)/, /^(fs|net|http|child_process)$/, /libp2p/, /level/, /fastify/, /prom-client/];
 const ALLOWED_LOCAL = /^\.\.?\//;
-const NODE_LAYERS = ["src/cli", "src/eth1", "src/chain", "src/db", "src/network", "src/sync", "src/api", "src/validator", "src/node", "src/testnet"];
+const NODE_LAYERS = ["src/cli", "src/eth1", "src/chain", "src/db", "src/network", "src/sync", "src/api", "src/validator", "src/node", "src/testnet", "src/sim"];
 
 /** Folders of src by layer, top first: a folder may import any folder of a lower layer. */
-const LAYERS = [["cli"], ["validator", "api", "chain", "network", "sync", "node", "testnet", "eth1"], ["db", "fork-choice", "state-transition"], ["types", "config", "params", "crypto", "util"]];
+const LAYERS = [["cli"], ["sim"], ["validator", "api", "chain", "network", "sync", "node", "testnet", "eth1"], ["db", "fork-choice", "state-transition"], ["types", "config", "params", "crypto", "util"]];
 /** Imports within a layer, as path prefixes below src/ a folder may import. */
 const SIBLINGS: Record<string, string[]> = {
   validator: ["api/client/"], // the REST client only: the validator client talks to beacon nodes over HTTP

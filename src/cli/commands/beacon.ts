@@ -12,8 +12,10 @@ import { loadOrCreateNetworkKey } from "../../node/networkKey.js";
 import { createInteropGenesisState } from "../../state-transition/index.js";
 import { toHex } from "../../util/bytes.js";
 import { createLogger, type Logger } from "../../util/logger.js";
+import { createProcessClock, hasClockOptions, type ProcessClock } from "../../sim/processClock.js";
+import { parseSources, SIM_CLOCK_OPTIONS, SIMULATION, simClockOptions } from "../simClock.js";
 import { CliError, defaultDatadir, EXIT_OK, loadBeaconConfig, notAStateMessage, parseUintArg, readInputFile, type Command, type Io } from "../common.js";
-import { flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
+import { custom, flag, list, logLevel, metricsPort, optionsHelp, parseOptions, port, restPort, str, uint } from "../options.js";
 
 const NAME = "beacon";
 
@@ -61,6 +63,9 @@ export const BEACON_OPTIONS = {
   peers: list("<MULTIADDR,...>", "static peers (/ip4/.../tcp/.../p2p/<peer id>), kept connected", { group: NETWORKING }),
   "target-peers": uint("<N>", "peers to keep (default 25)", { group: NETWORKING }),
   "no-network": flag("no networking at all (a node fed only through the REST API)", { group: NETWORKING }),
+  ...SIM_CLOCK_OPTIONS,
+  // the roughtime bug, for `cairn sim` only: never use it on a real network
+  "unsafe-time-follow-mean": custom("<HOST:PORT,...>", "UNSAFE: move the clock to the MEAN of these SNTP servers\n(the roughtime bug of Medalla)", parseSources, { group: SIMULATION }),
 };
 
 const help = `Usage: cairn beacon (--network <NAME> | --config <FILE.yaml> | --testnet-dir <DIR>) [--datadir <DIR>]
@@ -268,6 +273,8 @@ async function run(args: string[], io: Io): Promise<number> {
       targetPeers: v["target-peers"],
     };
   }
+  const clockOpts = simClockOptions(v, v["unsafe-time-follow-mean"]);
+  let clock: ProcessClock | undefined;
   const shutdown = waitForShutdownSignal(logger);
   let node: BeaconNode;
   try {
@@ -282,13 +289,16 @@ async function run(args: string[], io: Io): Promise<number> {
       eth1,
       signal: shutdown.signal,
       logger,
+      ...(hasClockOptions(clockOpts) ? { now: (clock = createProcessClock({ ...clockOpts, logger })).now } : {}),
     });
   } catch (e) {
+    clock?.close();
     shutdown.dispose();
     throw new CliError((e as Error).message, { cause: e });
   }
   await shutdown.promise;
   await node.close();
+  clock?.close();
   logger.info("stopped");
   return EXIT_OK;
 }

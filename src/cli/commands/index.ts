@@ -21,6 +21,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./testnet.js")).command,
   },
   {
+    name: "sim",
+    summary: "the incident simulator: a scenario's faults on a local testnet, invariants, a slashing audit, a report",
+    load: async () => (await import("./sim.js")).command,
+  },
+  {
     name: "beacon",
     summary: "run a beacon node: database, chain, Beacon REST API and metrics",
     load: async () => (await import("./beacon.js")).command,

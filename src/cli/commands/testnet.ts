@@ -19,7 +19,7 @@ const OPTIONS = {
     "stop at epoch N: exit 0 if every node finalized the same checkpoint at epoch N-2 or\nlater (for N of 4 or more), else exit 1 (default: run until Ctrl-C)",
   ),
   datadir: str("<DIR>", "where everything goes (default: a new temporary directory)"),
-  "base-port": uint("<P>", "node i uses TCP P+i, UDP P+100+i, REST P+200+i (default {default})", { default: 19000 }),
+  "base-port": uint("<P>", "node i uses TCP P+i, UDP P+100+i, REST P+200+i, metrics P+300+i (default {default})", { default: 19000 }),
   "late-node-epoch": uint("<E>", "start one more node, without validators, at epoch E: it must sync from genesis"),
   "kill-node-epoch": uint("<E>", "SIGKILL node 1's beacon node at epoch E and restart it one epoch later"),
   // passed on to the nodes as it is: cairn beacon checks it
@@ -58,7 +58,7 @@ async function run(args: string[], io: Io): Promise<number> {
   const killEpoch = v["kill-node-epoch"] ?? null;
   if (killEpoch !== null && nodes < 2) throw new CliError("--kill-node-epoch needs at least 2 nodes");
   const basePort = v["base-port"];
-  if (basePort < 1024 || basePort + 300 > 65535) throw new CliError("--base-port: from 1024 to 65235");
+  if (basePort < 1024 || basePort + 400 > 65535) throw new CliError("--base-port: from 1024 to 65135");
   const datadir = v.datadir ?? mkdtempSync(join(tmpdir(), "cairn-testnet-"));
 
   const net = new Testnet({ config, nodes, validators, datadir, secondsPerSlot, basePort, logLevel: v["log-level"] });

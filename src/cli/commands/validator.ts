@@ -17,6 +17,8 @@ import { BUNDLED_NETWORKS, isBundledNetwork } from "../../config/networks.js";
 import { loadNetwork as loadBundledNetwork } from "../../network/networks.js";
 import { CliError, defaultDatadir, EXIT_DOPPELGANGER, EXIT_OK, errorMessage, loadBeaconConfig, parseUintArg, type Command, type Io } from "../common.js";
 import { custom, flag, logLevel, optionsHelp, parseOptions, str, uint } from "../options.js";
+import { createProcessClock, hasClockOptions } from "../../sim/processClock.js";
+import { SIM_CLOCK_OPTIONS, SIMULATION, simClockOptions } from "../simClock.js";
 
 const NAME = "validator";
 
@@ -49,6 +51,8 @@ const OPTIONS = {
     if (v === undefined || v === "refuse" || v === "proceed") return v ?? "refuse";
     throw new CliError(`${flag}: expected refuse or proceed, got ${JSON.stringify(v)}`);
   }),
+  "unsafe-time-follow-mean": flag("UNSAFE: move the clock to the MEAN of --time-sources (the roughtime\nbug of Medalla: one bad source moves every validator)", { group: SIMULATION }),
+  ...SIM_CLOCK_OPTIONS,
   "log-level": logLevel("info", "; log lines go to stderr"),
   help: flag("", { short: "h", hidden: true }),
 };
@@ -57,7 +61,7 @@ const help = `Usage: cairn validator --beacon-nodes <URL[,URL...]> [--datadir <D
                        [--keystores <DIR>] [--secrets <DIR> | --password-file <F>]
                        [--network <NAME> | --config <minimal|mainnet|FILE.yaml>] [--graffiti <TEXT>]
                        [--time-sources <HOST:PORT,...>] [--time-offset-warn-ms <N>]
-                       [--metrics-port <N>] [--log-level <error|warn|info|debug>]
+                       [--unsafe-time-follow-mean] [--metrics-port <N>] [--log-level <error|warn|info|debug>]
                        [--doppelganger-protection <true|false>] [--doppelganger-unsupported <refuse|proceed>]
 
 The validator client. It speaks only the standard Beacon API, so it runs against any phase 0 beacon node:
@@ -156,6 +160,8 @@ async function run(args: string[], io: Io): Promise<number> {
   const secretsDir = passwordFile === undefined ? (values.secrets ?? join(datadir, "secrets")) : undefined;
   // nothing is created for a datadir without keys (a mistyped path)
   if (!existsSync(keystoresDir)) throw new CliError(`cannot load the keystores in ${keystoresDir}: no such directory`);
+  if (values["unsafe-time-follow-mean"] && !timeSources) throw new CliError("--unsafe-time-follow-mean needs --time-sources");
+  const clockOpts = simClockOptions(values, values["unsafe-time-follow-mean"] ? timeSources : undefined);
   try {
     mkdirSync(datadir, { recursive: true });
   } catch (e) {
@@ -183,6 +189,8 @@ async function run(args: string[], io: Io): Promise<number> {
     }
     if (keys.length === 0) throw new CliError(`no keystores in ${keystoresDir}`);
     logger.info("keystores loaded", { count: keys.length, dir: keystoresDir });
+    // simulation only: a clock offset or the mean of the time sources (cairn sim)
+    const clock = hasClockOptions(clockOpts) ? createProcessClock({ ...clockOpts, logger }) : undefined;
     const registry = new Registry();
     const metrics = createValidatorMetrics(registry);
     const stop = onStopSignal();
@@ -204,6 +212,7 @@ async function run(args: string[], io: Io): Promise<number> {
           timeSources,
           timeOffsetWarnMs,
           doppelganger: doppelganger ? { unsupported } : undefined,
+          ...(clock ? { now: clock.now } : {}),
           signal: stop.signal,
         });
       } catch (e) {
@@ -218,6 +227,7 @@ async function run(args: string[], io: Io): Promise<number> {
     } finally {
       stop.dispose();
       await validator?.close();
+      clock?.close();
       if (server) await new Promise<void>((r) => server!.close(() => r()));
     }
   } finally {
