@@ -3,6 +3,7 @@
 // does not exist is an error naming where it is. expandScenario() turns the timeline into concrete events using a
 // seeded generator, so the same seed replays the same run (fault times, nodes, validators).
 import { parse as parseYaml } from "yaml";
+import { createPrng } from "../util/prng.js";
 
 export type ProcessKind = "beacon" | "validator" | "both";
 
@@ -254,17 +255,6 @@ export function formatOffset(ms: number): string {
   return `${sign}${a} ms`;
 }
 
-/** mulberry32: a small seeded generator; the run's only source of randomness. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type SimAction =
   | { type: "cut"; groups: number[][] }
@@ -312,7 +302,7 @@ const both = (p: ProcessKind): ("beacon" | "validator")[] => (p === "both" ? ["b
 
 /** The timeline as concrete events, sorted by slot; every random choice comes from `seed`. */
 export function expandScenario(s: Scenario, seed: number): Plan {
-  const rand = seededRandom(seed);
+  const rand = createPrng(seed); // the run's only source of randomness
   const events: SimEvent[] = [];
   const intervals: FaultInterval[] = [];
   const all = s.nodes.map((_, i) => i);

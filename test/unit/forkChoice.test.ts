@@ -7,7 +7,7 @@ import { ForkChoice, type ForkChoiceAttestation } from "../../src/fork-choice/fo
 import type { BlockSummary, CheckpointHex, RootHex } from "../../src/fork-choice/protoArray.js";
 import { specGetAncestor, specGetHead, type SpecBlock, type SpecStore } from "../../src/fork-choice/reference.js";
 import { minimalConfig } from "../../src/params/index.js";
-import { createPrng as prng } from "../../src/chain/harness/prng.js";
+import { createPrng as prng } from "../../src/util/prng.js";
 import { cp, root } from "../utils/forkChoice.js";
 
 const config = minimalConfig; // SLOTS_PER_EPOCH 8, SAFE_SLOTS_TO_UPDATE_JUSTIFIED 2

@@ -6,7 +6,7 @@ import { computeDeltas, createVotes, ensureVote, remapVotes, type Votes } from "
 import { ForkChoiceError } from "../../src/fork-choice/errors.js";
 import { NONE, ProtoArray, type BlockSummary, type CheckpointHex, type RootHex } from "../../src/fork-choice/protoArray.js";
 import { specGetHead, type SpecBlock, type SpecStore } from "../../src/fork-choice/reference.js";
-import { createPrng as prng } from "../../src/chain/harness/prng.js";
+import { createPrng as prng } from "../../src/util/prng.js";
 import { cp, root } from "../utils/forkChoice.js";
 
 const SLOTS_PER_EPOCH = 8;

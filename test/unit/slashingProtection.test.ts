@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { createPrng } from "../../src/chain/harness/prng.js";
+import { createPrng } from "../../src/util/prng.js";
 import { DbController } from "../../src/db/controller.js";
 import { fromHex, toHex as hex } from "../../src/util/bytes.js";
 import { SlashingProtection, SlashingProtectionError, type InterchangeJson, type SlashingProtectionErrorCode } from "../../src/validator/slashingProtection/index.js";

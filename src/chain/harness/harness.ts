@@ -14,7 +14,7 @@ import { MainThreadBlsVerifier } from "../bls/mainThread.js";
 import { BlsWorkerPool } from "../bls/pool.js";
 import { BeaconChain, type ChainOptions } from "../chain.js";
 import { produceBlock } from "../produceBlock.js";
-import { createPrng } from "./prng.js";
+import { createPrng } from "../../util/prng.js";
 import { InteropSigner } from "./signer.js";
 
 export interface HarnessOptions {

@@ -205,18 +205,8 @@ async function importPrysmWallet(values: Record<string, string | boolean | undef
   } finally {
     progress.end();
   }
-  const written: string[] = [];
-  for (const k of created) {
-    try {
-      writeKeystore(datadir, k.pubkeyHex, k.text, password);
-    } catch (e) {
-      for (const done of [k.pubkeyHex, ...written]) removeKeystore(datadir, done);
-      throw new CliError(`cannot write the keystore of ${k.pubkeyHex} into ${datadir}: ${errorMessage(e)}; nothing imported`, { cause: e });
-    }
-    written.push(k.pubkeyHex);
-    io.stdout(`imported ${k.pubkeyHex} from the Prysm wallet\n`);
-  }
-  io.stderr(`${written.length} key(s) imported, ${keys.length - fresh.length} already present\n`);
+  const written = writeAllOrNothing(datadir, created, password, "nothing imported", (k) => io.stdout(`imported ${k.pubkeyHex} from the Prysm wallet\n`));
+  io.stderr(`${written} key(s) imported, ${keys.length - fresh.length} already present\n`);
   return EXIT_OK;
 }
 
@@ -303,18 +293,30 @@ async function runNew(args: string[], io: Io): Promise<number> {
   if (present.length > 0) {
     throw new CliError(`${present[0].pubkeyHex} (${present[0].path}) is already in ${keystoresDirOf(datadir)}; nothing written (choose another --first-index)`);
   }
+  writeAllOrNothing(datadir, created, password, "nothing written", (k) => io.stdout(`${k.pubkeyHex} ${k.path}\n`));
+  return EXIT_OK;
+}
+
+export const command: Command = { help, run };
+
+/** Writes every keystore, or, when one fails, removes those written so far: the datadir is left as it was. */
+function writeAllOrNothing<K extends { pubkeyHex: string; text: string }>(
+  datadir: string,
+  created: K[],
+  password: string,
+  onFailure: string,
+  onWritten: (k: K) => void,
+): number {
   const written: string[] = [];
   for (const k of created) {
     try {
       writeKeystore(datadir, k.pubkeyHex, k.text, password);
     } catch (e) {
       for (const done of [k.pubkeyHex, ...written]) removeKeystore(datadir, done);
-      throw new CliError(`cannot write the keystore of ${k.pubkeyHex} into ${datadir}: ${errorMessage(e)}; nothing written`, { cause: e });
+      throw new CliError(`cannot write the keystore of ${k.pubkeyHex} into ${datadir}: ${errorMessage(e)}; ${onFailure}`, { cause: e });
     }
     written.push(k.pubkeyHex);
-    io.stdout(`${k.pubkeyHex} ${k.path}\n`);
+    onWritten(k);
   }
-  return EXIT_OK;
+  return written.length;
 }
-
-export const command: Command = { help, run };

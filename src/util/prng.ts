@@ -1,4 +1,4 @@
-/** A small deterministic PRNG (mulberry32): harness runs are reproducible from their seed. */
+/** A small deterministic PRNG (mulberry32): harness and simulator runs are reproducible from their seed. */
 export function createPrng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
