@@ -8,7 +8,7 @@ import { assert } from "./util/assert.js";
 import { bytesEqual, toHex } from "../util/bytes.js";
 
 export { processSlots, processSlot } from "./slot/index.js";
-export { StateTransitionError } from "./util/assert.js";
+export { StateTransitionError, UnsupportedValueError } from "./util/assert.js";
 
 export interface StateTransitionOpts {
   /** Check every signature of the block (as one batch). Default true. */

@@ -52,7 +52,7 @@ export function createPhase0Types(c: ChainConfig) {
     { typeName: "PendingAttestation", jsonCase: "snake" },
   );
   const Eth1Data = new ContainerType(
-    { depositRoot: p.Root, depositCount: p.UintNum64, blockHash: p.Bytes32 },
+    { depositRoot: p.Root, depositCount: p.UintBn64, blockHash: p.Bytes32 },
     { typeName: "Eth1Data", jsonCase: "snake" },
   );
   const HistoricalBlockRoots = new VectorCompositeType(p.Root, c.SLOTS_PER_HISTORICAL_ROOT);
@@ -77,22 +77,35 @@ export function createPhase0Types(c: ChainConfig) {
     { objectRoot: p.Root, domain: p.Domain },
     { typeName: "SigningData", jsonCase: "snake" },
   );
+  const SignedBeaconBlockHeader = new ContainerType(
+    { message: BeaconBlockHeader, signature: p.BLSSignature },
+    { typeName: "SignedBeaconBlockHeader", jsonCase: "snake" },
+  );
+  // The same containers with the fields that a slashing may carry at any value held exactly (see primitive.ts):
+  // same spec names and SSZ schema, so the same bytes and roots.
+  const SlashingBeaconBlockHeader = new ContainerType(
+    { slot: p.UintBn64, proposerIndex: p.ValidatorIndex, parentRoot: p.Root, stateRoot: p.Root, bodyRoot: p.Root },
+    { typeName: "BeaconBlockHeader", jsonCase: "snake" },
+  );
+  const SlashingSignedBeaconBlockHeader = new ContainerType(
+    { message: SlashingBeaconBlockHeader, signature: p.BLSSignature },
+    { typeName: "SignedBeaconBlockHeader", jsonCase: "snake" },
+  );
+  const SlashingCheckpoint = new ContainerType({ epoch: p.UintBn64, root: p.Root }, { typeName: "Checkpoint", jsonCase: "snake" });
+  const SlashingAttestationData = new ContainerType(
+    { slot: p.UintBn64, index: p.UintBn64, beaconBlockRoot: p.Root, source: SlashingCheckpoint, target: SlashingCheckpoint },
+    { typeName: "AttestationData", jsonCase: "snake" },
+  );
+  const SlashingIndexedAttestation = new ContainerType(
+    { attestingIndices: CommitteeIndices, data: SlashingAttestationData, signature: p.BLSSignature },
+    { typeName: "IndexedAttestation", jsonCase: "snake" },
+  );
   const ProposerSlashing = new ContainerType(
-    {
-      signedHeader1: new ContainerType(
-        { message: BeaconBlockHeader, signature: p.BLSSignature },
-        { typeName: "SignedBeaconBlockHeader", jsonCase: "snake" },
-      ),
-      signedHeader2: new ContainerType(
-        { message: BeaconBlockHeader, signature: p.BLSSignature },
-        { typeName: "SignedBeaconBlockHeader", jsonCase: "snake" },
-      ),
-    },
+    { signedHeader1: SlashingSignedBeaconBlockHeader, signedHeader2: SlashingSignedBeaconBlockHeader },
     { typeName: "ProposerSlashing", casingMap: { signedHeader1: "signed_header_1", signedHeader2: "signed_header_2" } },
   );
-  const SignedBeaconBlockHeader = ProposerSlashing.fields.signedHeader1;
   const AttesterSlashing = new ContainerType(
-    { attestation1: IndexedAttestation, attestation2: IndexedAttestation },
+    { attestation1: SlashingIndexedAttestation, attestation2: SlashingIndexedAttestation },
     { typeName: "AttesterSlashing", casingMap: { attestation1: "attestation_1", attestation2: "attestation_2" } },
   );
   const Attestation = new ContainerType(
@@ -217,6 +230,10 @@ export function createPhase0Types(c: ChainConfig) {
     DepositData,
     BeaconBlockHeader,
     SignedBeaconBlockHeader,
+    SlashingBeaconBlockHeader,
+    SlashingSignedBeaconBlockHeader,
+    SlashingAttestationData,
+    SlashingIndexedAttestation,
     SigningData,
     ProposerSlashing,
     AttesterSlashing,
@@ -255,6 +272,9 @@ export type Deposit = ValueOf<T["Deposit"]>;
 export type DepositData = ValueOf<T["DepositData"]>;
 export type DepositMessage = ValueOf<T["DepositMessage"]>;
 export type ProposerSlashing = ValueOf<T["ProposerSlashing"]>;
+export type SlashingBeaconBlockHeader = ValueOf<T["SlashingBeaconBlockHeader"]>;
+export type SlashingAttestationData = ValueOf<T["SlashingAttestationData"]>;
+export type SlashingIndexedAttestation = ValueOf<T["SlashingIndexedAttestation"]>;
 export type AttesterSlashing = ValueOf<T["AttesterSlashing"]>;
 export type VoluntaryExit = ValueOf<T["VoluntaryExit"]>;
 export type SignedVoluntaryExit = ValueOf<T["SignedVoluntaryExit"]>;

@@ -1,8 +1,25 @@
 import { BooleanType, ByteVectorType, UintNumberType, UintBigintType } from "@chainsafe/ssz";
 
-// uint64 as a JS number. Slots and epochs use clipInfinity so FAR_FUTURE_EPOCH (2^64-1) round-trips as Infinity;
-// balances never exceed 2^53 on a real chain. A container's uint64 above 2^53 (only in fuzzed input) is rounded on
-// decode; packed lists (balances, slashings, indices) stay exact. The spec tests check such cases with bigint types.
+// uint64 is a JS number (UintNumberType: fast) wherever the v0.12.3 spec refuses every value >= 2^53, and a bigint
+// (UintBn64: same SSZ schema, so the same bytes and roots) where it accepts any value.
+//
+// A number decodes a value >= 2^53 rounded, but still >= 2^53 (2^64-1 reads as Infinity in clipInfinity fields,
+// which hold FAR_FUTURE_EPOCH). So wherever the spec compares the value with a number below 2^53 and rejects it
+// otherwise, the rounded value is rejected by the same comparison, and a rejected message's bytes and root never
+// matter again. That covers: the block's slot (== state.slot) and proposer_index (== the proposer); attestation data
+// in an Attestation (target epoch previous or current, slot in the inclusion window, index < committee count,
+// source == a justified checkpoint); VoluntaryExit (epoch <= current epoch, validator_index < validator count); every
+// validator index (attesting indices, a slashing header's proposer_index) since it must index state.validators; and
+// what the state itself counts (slots, epochs, indices). Balances enter only through deposits: process_deposit
+// refuses an amount, or a balance it would make, at or above 2^53 Gwei (about 9 million ETH in one validator) with
+// an UnsupportedValueError: spec-valid, but no chain has one. The networking containers (Status,
+// BeaconBlocksByRangeRequest, ...) decide no state transition.
+//
+// Exact (bigint) fields, where a spec-valid block may carry any value:
+//  - Eth1Data.deposit_count: process_eth1_data appends any proposer's vote to state.eth1_data_votes unchecked;
+//  - ProposerSlashing headers' slot, AttesterSlashing attestation data's slot, index, source and target epoch: a
+//    validator can sign two conflicting messages at any slot or epoch, and the slashing checks only that they
+//    conflict and are signed (phase0.ts, the Slashing* containers).
 export const Boolean = new BooleanType();
 export const Uint8 = new UintNumberType(1);
 export const Uint16 = new UintNumberType(2);

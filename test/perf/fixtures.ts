@@ -87,7 +87,7 @@ function checkpoint(c: BeaconConfig, epoch: number): Checkpoint {
 }
 
 function eth1Vote(validators: number): Eth1Data {
-  return { depositRoot: rand32(TAG.misc, 1), depositCount: validators, blockHash: rand32(TAG.misc, 2) };
+  return { depositRoot: rand32(TAG.misc, 1), depositCount: BigInt(validators), blockHash: rand32(TAG.misc, 2) };
 }
 
 /** The registry and history of the chain at `slot`, without pending attestations. */
@@ -120,7 +120,7 @@ function baseState(c: BeaconConfig, pubkeys: Uint8Array[], slot: number): Beacon
   const votes = (slot % period) + 1; // one per block of the period so far, this slot's included
   const vote = eth1Vote(n);
   value.eth1DataVotes = Array.from({ length: votes }, () => vote);
-  value.eth1Data = votes * 2 > period ? vote : { depositRoot: rand32(TAG.misc, 4), depositCount: n, blockHash: rand32(TAG.misc, 5) };
+  value.eth1Data = votes * 2 > period ? vote : { depositRoot: rand32(TAG.misc, 4), depositCount: BigInt(n), blockHash: rand32(TAG.misc, 5) };
   value.eth1DepositIndex = n;
   const withdrawalCredentials = (pk: Uint8Array) => {
     const w = digest(pk);

@@ -12,7 +12,7 @@ import type { CachedBeaconState } from "../../src/state-transition/index.js";
 import { computeSigningRoot, getDomain } from "../../src/state-transition/util/domain.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../src/state-transition/util/epoch.js";
 import { toHex } from "../../src/util/bytes.js";
-import { primitive, type AttestationData, type BeaconBlock } from "../../src/types/index.js";
+import { primitive, type AttestationData, type BeaconBlock, type SlashingAttestationData } from "../../src/types/index.js";
 import { buildApiTestChain, type ApiTestChain } from "../utils/apiServerChain.js";
 
 const VALIDATORS = 64;
@@ -577,10 +577,10 @@ describe("attestations, aggregates and the pools", () => {
 
       // proposer 20 signs two different headers for one slot
       const headerDomain = getDomain(c, head.state, c.DOMAIN_BEACON_PROPOSER, 0);
-      const header = (bodyByte: number) => ({ slot: 3, proposerIndex: 20, parentRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), bodyRoot: new Uint8Array(32).fill(bodyByte) });
+      const header = (bodyByte: number) => ({ slot: 3n, proposerIndex: 20, parentRoot: new Uint8Array(32), stateRoot: new Uint8Array(32), bodyRoot: new Uint8Array(32).fill(bodyByte) });
       const signedHeader = (bodyByte: number) => ({
         message: header(bodyByte),
-        signature: sign(interopSecretKey(20), computeSigningRoot(c, t.BeaconBlockHeader, header(bodyByte), headerDomain)),
+        signature: sign(interopSecretKey(20), computeSigningRoot(c, t.SlashingBeaconBlockHeader, header(bodyByte), headerDomain)),
       });
       const proposerSlashing = { signedHeader1: signedHeader(1), signedHeader2: signedHeader(2) };
       assert.equal((await post("/eth/v1/beacon/pool/proposer_slashings", t.ProposerSlashing.toJson(proposerSlashing))).status, 200);
@@ -588,16 +588,16 @@ describe("attestations, aggregates and the pools", () => {
       assert.equal((await post("/eth/v1/beacon/pool/proposer_slashings", t.ProposerSlashing.toJson(sameHeaders))).status, 400);
 
       // validators 30 and 31 vote twice in one target epoch
-      const vote = (blockByte: number): AttestationData => ({
-        slot: 9,
-        index: 0,
+      const vote = (blockByte: number): SlashingAttestationData => ({
+        slot: 9n,
+        index: 0n,
         beaconBlockRoot: new Uint8Array(32).fill(blockByte),
-        source: { epoch: 0, root: new Uint8Array(32) },
-        target: { epoch: 1, root: new Uint8Array(32) },
+        source: { epoch: 0n, root: new Uint8Array(32) },
+        target: { epoch: 1n, root: new Uint8Array(32) },
       });
       const indexed = (blockByte: number) => {
         const d = vote(blockByte);
-        const root = computeSigningRoot(c, t.AttestationData, d, getDomain(c, head.state, c.DOMAIN_BEACON_ATTESTER, 1));
+        const root = computeSigningRoot(c, t.SlashingAttestationData, d, getDomain(c, head.state, c.DOMAIN_BEACON_ATTESTER, 1));
         return { attestingIndices: [30, 31], data: d, signature: aggregateSignatures([30, 31].map((v) => sign(interopSecretKey(v), root))) };
       };
       const attesterSlashing = { attestation1: indexed(1), attestation2: indexed(2) };

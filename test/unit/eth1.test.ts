@@ -254,7 +254,7 @@ describe("eth1 vote and deposits in block production", () => {
   let pre: CachedBeaconState;
   const dataOf = (n: number): Eth1Data => {
     const b = f.blocks.find((x) => x.number === n)!;
-    return { depositRoot: b.depositRoot, depositCount: b.depositCount, blockHash: b.blockHash };
+    return { depositRoot: b.depositRoot, depositCount: BigInt(b.depositCount), blockHash: b.blockHash };
   };
   const withVotes = (votes: Eth1Data[]): CachedBeaconState => {
     const s = pre.clone();
@@ -279,7 +279,7 @@ describe("eth1 vote and deposits in block production", () => {
 
   test("default vote: the newest candidate block; the state's eth1_data when none", () => {
     assert.deepEqual(getEth1Vote(c, pre.state, f.blocks), dataOf(26));
-    assert.equal(dataOf(26).depositCount, GENESIS_VALIDATORS + 2);
+    assert.equal(dataOf(26).depositCount, BigInt(GENESIS_VALIDATORS + 2));
     assert.deepEqual(getEth1Vote(c, pre.state, []), pre.state.eth1Data.toValue());
     // blocks too new for this period are no candidates
     assert.deepEqual(getEth1Vote(c, pre.state, f.blocks.filter((b) => b.number > 26)), pre.state.eth1Data.toValue());
@@ -291,7 +291,7 @@ describe("eth1 vote and deposits in block production", () => {
     assert.deepEqual(getEth1Vote(c, withVotes([b, a, a]).state, f.blocks), a);
     assert.deepEqual(getEth1Vote(c, withVotes([tooNew, tooNew, tooOld, tooOld, tooOld, a]).state, f.blocks), a);
     // a candidate with fewer deposits than the state's eth1_data is not valid
-    const fewer = { ...dataOf(15), depositCount: GENESIS_VALIDATORS - 1 };
+    const fewer = { ...dataOf(15), depositCount: BigInt(GENESIS_VALIDATORS - 1) };
     assert.deepEqual(getEth1Vote(c, withVotes([fewer, fewer]).state, f.blocks), dataOf(26));
   });
 
@@ -348,7 +348,7 @@ describe("genesis from eth1", () => {
     assert.equal(toHex(state.eth1Data.blockHash), toHex(eth1.block(40).hash));
     assert.equal(state.genesisTime, eth1.block(40).timestamp + gc.GENESIS_DELAY);
     assert.equal(state.validators.length, 8);
-    assert.equal(state.eth1Data.depositCount, 9);
+    assert.equal(state.eth1Data.depositCount, 9n);
     assert.equal(toHex(state.eth1Data.depositRoot), toHex(f.tree.getRoot(9)));
   });
 

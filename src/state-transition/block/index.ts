@@ -36,7 +36,10 @@ export function processBlock(cached: CachedBeaconState, block: BeaconBlock, veri
 export function processOperations(cached: CachedBeaconState, block: BeaconBlock, verifySignatures = true): void {
   const { config: c, state } = cached;
   const body = block.body;
-  const expectedDeposits = Math.min(c.MAX_DEPOSITS, state.eth1Data.depositCount - state.eth1DepositIndex);
+  // deposit_count is any uint64 a voting majority chose: the difference in bigint; below zero is a uint64 underflow
+  const outstanding = state.eth1Data.depositCount - BigInt(state.eth1DepositIndex);
+  assert(outstanding >= 0n, `eth1_data.deposit_count ${state.eth1Data.depositCount} is below eth1_deposit_index ${state.eth1DepositIndex}`);
+  const expectedDeposits = outstanding < BigInt(c.MAX_DEPOSITS) ? Number(outstanding) : c.MAX_DEPOSITS;
   assert(body.deposits.length === expectedDeposits, `block has ${body.deposits.length} deposits, expected ${expectedDeposits}`);
   for (const op of body.proposerSlashings) processProposerSlashing(cached, op, verifySignatures);
   for (const op of body.attesterSlashings) processAttesterSlashing(cached, op, verifySignatures);

@@ -1,4 +1,4 @@
-import type { IndexedAttestation } from "../../types/index.js";
+import type { IndexedAttestation, SlashingIndexedAttestation } from "../../types/index.js";
 import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
 import { getIndexedAttestationSignatureSet } from "../signatureSets/index.js";
 import { isValidIndexedAttestationIndices } from "../util/attestation.js";
@@ -7,7 +7,7 @@ import { verifySignatureSet } from "../util/signature.js";
 // is_valid_indexed_attestation
 export function isValidIndexedAttestation(
   cached: CachedBeaconState,
-  indexed: IndexedAttestation,
+  indexed: IndexedAttestation | SlashingIndexedAttestation,
   verifySignatures = true,
 ): boolean {
   if (!isValidIndexedAttestationIndices(cached.state.validators.length, indexed.attestingIndices)) return false;

@@ -3,7 +3,7 @@ import { DEPOSIT_CONTRACT_TREE_DEPTH, FAR_FUTURE_EPOCH } from "../../params/inde
 import type { Deposit, Validator } from "../../types/index.js";
 import { verify } from "../../crypto/bls.js";
 import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
-import { assert } from "../util/assert.js";
+import { UnsupportedValueError, assert } from "../util/assert.js";
 import { increaseBalance } from "../util/balance.js";
 import { computeDomain, computeSigningRoot } from "../util/domain.js";
 import { isValidMerkleBranch } from "../util/merkle.js";
@@ -26,6 +26,11 @@ export function getValidatorFromDeposit(c: BeaconConfig, deposit: Deposit): Vali
 // process_deposit
 export function processDeposit(cached: CachedBeaconState, deposit: Deposit): void {
   const { config: c, state, epochCtx } = cached;
+  // Balances are numbers (src/types/primitive.ts): an amount from 2^53 Gwei on was rounded when decoded (so its proof
+  // cannot be checked), and a balance from 2^53 on would be. Refused before anything changes.
+  if (deposit.data.amount > Number.MAX_SAFE_INTEGER) {
+    throw new UnsupportedValueError(`deposit amount ${deposit.data.amount} Gwei is at or above 2^53: not supported`);
+  }
   assert(
     isValidMerkleBranch(
       c.types.DepositData.hashTreeRoot(deposit.data),
@@ -36,14 +41,18 @@ export function processDeposit(cached: CachedBeaconState, deposit: Deposit): voi
     ),
     "deposit has an invalid merkle proof",
   );
-  state.eth1DepositIndex += 1;
-
   const { pubkey, amount } = deposit.data;
   const cache = epochCtx.pubkeyCache;
   const known = cache.getIndex(pubkey);
   const validatorCount = state.validators.length;
   // The cache is shared by all forks of the chain and can hold validators this state does not have yet.
-  if (known !== undefined && known < validatorCount) {
+  const topUp = known !== undefined && known < validatorCount;
+  if (topUp && state.balances.get(known) + amount > Number.MAX_SAFE_INTEGER) {
+    throw new UnsupportedValueError(`deposit would raise validator ${known}'s balance to 2^53 Gwei or above: not supported`);
+  }
+  state.eth1DepositIndex += 1;
+
+  if (topUp) {
     increaseBalance(state, known, amount);
     return;
   }

@@ -32,9 +32,9 @@ export function processEth1Data(cached: CachedBeaconState, body: BeaconBlockBody
 }
 
 /** The leaf words of a uint64 (8 bytes little-endian, then zeros). */
-function uint64Words(n: number): Int32Array {
+function uint64Words(n: bigint): Int32Array {
   const w = new Int32Array(8);
-  w[0] = n % 0x100000000 | 0;
-  w[1] = Math.floor(n / 0x100000000) | 0;
+  w[0] = Number(BigInt.asIntN(32, n));
+  w[1] = Number(BigInt.asIntN(32, n >> 32n));
   return w;
 }

@@ -17,7 +17,7 @@ export function processProposerSlashing(
   const header2 = slashing.signedHeader2.message;
   assert(header1.slot === header2.slot, "proposer slashing: headers for different slots");
   assert(header1.proposerIndex === header2.proposerIndex, "proposer slashing: headers from different proposers");
-  assert(!c.types.BeaconBlockHeader.equals(header1, header2), "proposer slashing: headers are equal");
+  assert(!c.types.SlashingBeaconBlockHeader.equals(header1, header2), "proposer slashing: headers are equal");
   assert(header1.proposerIndex < state.validators.length, `proposer slashing: unknown validator ${header1.proposerIndex}`);
   const proposer = state.validators.getReadonly(header1.proposerIndex);
   assert(isSlashableValidator(proposer, epochCtx.epoch), `proposer slashing: validator ${header1.proposerIndex} not slashable`);

@@ -41,8 +41,9 @@ export function getEth1Vote(c: BeaconConfig, state: BeaconStateView, eth1Chain: 
   let last: Eth1Data | null = null;
   for (const block of eth1Chain) {
     if (!isCandidateBlock(c, block, periodStart) || block.depositCount < current.depositCount) continue;
-    last = { depositRoot: block.depositRoot, depositCount: block.depositCount, blockHash: block.blockHash };
-    toConsider.set(eth1DataKey(last), last);
+    const vote = { depositRoot: block.depositRoot, depositCount: BigInt(block.depositCount), blockHash: block.blockHash };
+    toConsider.set(eth1DataKey(vote), vote);
+    last = vote;
   }
   // votes already cast in this period for a data we would vote for: most votes wins, ties to the first cast
   const counts = new Map<string, { count: number; first: number; vote: Eth1Data }>();
@@ -83,15 +84,17 @@ export function getDepositsForBlock(
   depositData: (index: number) => DepositData,
 ): Deposit[] {
   const from = state.eth1DepositIndex;
-  const to = Math.min(eth1Data.depositCount, from + c.MAX_DEPOSITS);
-  if (to <= from) return [];
-  if (tree.count < eth1Data.depositCount) {
+  if (eth1Data.depositCount <= from) return [];
+  // the tree holds the deposits the follower has seen, all below 2^53 (a count it does not have is an error below)
+  if (BigInt(tree.count) < eth1Data.depositCount) {
     throw new Error(`eth1_data has ${eth1Data.depositCount} deposits, the deposit tree only ${tree.count}: the eth1 follower is behind`);
   }
-  if (!bytesEqual(tree.getRoot(eth1Data.depositCount), eth1Data.depositRoot)) {
-    throw new Error(`the deposit tree's root at ${eth1Data.depositCount} deposits is not eth1_data's ${toHex(eth1Data.depositRoot)} (another deposit contract?)`);
+  const count = Number(eth1Data.depositCount);
+  const to = Math.min(count, from + c.MAX_DEPOSITS);
+  if (!bytesEqual(tree.getRoot(count), eth1Data.depositRoot)) {
+    throw new Error(`the deposit tree's root at ${count} deposits is not eth1_data's ${toHex(eth1Data.depositRoot)} (another deposit contract?)`);
   }
   const deposits: Deposit[] = [];
-  for (let i = from; i < to; i++) deposits.push({ proof: tree.getProof(i, eth1Data.depositCount), data: depositData(i) });
+  for (let i = from; i < to; i++) deposits.push({ proof: tree.getProof(i, count), data: depositData(i) });
   return deposits;
 }

@@ -23,7 +23,7 @@ export function initializeBeaconStateFromEth1(
   });
   state.eth1Data = t.Eth1Data.toViewDU({
     depositRoot: new Uint8Array(32),
-    depositCount: deposits.length,
+    depositCount: BigInt(deposits.length),
     blockHash: eth1BlockHash,
   });
   state.latestBlockHeader = t.BeaconBlockHeader.toViewDU({

@@ -79,7 +79,7 @@ export function createInteropGenesisStateFast(
   const state = t.BeaconState.defaultViewDU();
   state.genesisTime = genesisTime;
   state.fork = t.Fork.toViewDU({ previousVersion: c.GENESIS_FORK_VERSION, currentVersion: c.GENESIS_FORK_VERSION, epoch: 0 });
-  state.eth1Data = t.Eth1Data.toViewDU({ depositRoot, depositCount: validatorCount, blockHash: INTEROP_ETH1_BLOCK_HASH });
+  state.eth1Data = t.Eth1Data.toViewDU({ depositRoot, depositCount: BigInt(validatorCount), blockHash: INTEROP_ETH1_BLOCK_HASH });
   state.eth1DepositIndex = validatorCount;
   state.latestBlockHeader = t.BeaconBlockHeader.toViewDU({
     ...t.BeaconBlockHeader.defaultValue(),

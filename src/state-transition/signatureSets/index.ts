@@ -7,12 +7,13 @@ import type {
   AttesterSlashing,
   IndexedAttestation,
   ProposerSlashing,
+  SlashingIndexedAttestation,
   SignedBeaconBlock,
   SignedVoluntaryExit,
 } from "../../types/index.js";
 import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
 import { computeSigningRoot, getDomain } from "../util/domain.js";
-import { computeEpochAtSlot } from "../util/epoch.js";
+import { computeEpochAtSlot, computeEpochAtSlotBn } from "../util/epoch.js";
 import { getAttestingIndices } from "../util/attestation.js";
 
 export class InvalidPubkeyError extends Error {}
@@ -55,30 +56,34 @@ export function getProposerSlashingSignatureSets(cached: CachedBeaconState, slas
   const { config: c, state } = cached;
   const pubkey = pubkeyOf(cached, slashing.signedHeader1.message.proposerIndex);
   return [slashing.signedHeader1, slashing.signedHeader2].map((signedHeader) => {
-    const domain = getDomain(c, state, c.DOMAIN_BEACON_PROPOSER, computeEpochAtSlot(c, signedHeader.message.slot));
+    const domain = getDomain(c, state, c.DOMAIN_BEACON_PROPOSER, computeEpochAtSlotBn(c, signedHeader.message.slot));
     return {
       pubkey,
-      signingRoot: computeSigningRoot(c, c.types.BeaconBlockHeader, signedHeader.message, domain),
+      signingRoot: computeSigningRoot(c, c.types.SlashingBeaconBlockHeader, signedHeader.message, domain),
       signature: signedHeader.signature,
     };
   });
 }
 
-// the signature check of is_valid_indexed_attestation (FastAggregateVerify as one aggregated pubkey)
+// the signature check of is_valid_indexed_attestation (FastAggregateVerify as one aggregated pubkey); a slashing's
+// attestation holds its data exactly (bigint), one built from an Attestation as numbers: the same root either way
 export function getIndexedAttestationSignatureSet(
   cached: CachedBeaconState,
-  indexed: IndexedAttestation,
+  indexed: IndexedAttestation | SlashingIndexedAttestation,
   domain?: Uint8Array,
 ): SignatureSet {
   const { config: c, state } = cached;
+  const data = indexed.data;
+  const dataRoot =
+    typeof data.slot === "bigint"
+      ? c.types.SlashingAttestationData.hashTreeRoot(data as SlashingIndexedAttestation["data"])
+      : c.types.AttestationData.hashTreeRoot(data as IndexedAttestation["data"]);
   return {
     pubkey: aggregatePubkeysOf(cached, indexed.attestingIndices),
-    signingRoot: computeSigningRoot(
-      c,
-      c.types.AttestationData,
-      indexed.data,
-      domain ?? getDomain(c, state, c.DOMAIN_BEACON_ATTESTER, indexed.data.target.epoch),
-    ),
+    signingRoot: c.types.SigningData.hashTreeRoot({
+      objectRoot: dataRoot,
+      domain: domain ?? getDomain(c, state, c.DOMAIN_BEACON_ATTESTER, data.target.epoch),
+    }),
     signature: indexed.signature,
   };
 }

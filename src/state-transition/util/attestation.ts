@@ -1,11 +1,11 @@
 import type { BitArray } from "@chainsafe/ssz";
 import type { BeaconConfig } from "../../config/index.js";
-import type { Attestation, AttestationData, IndexedAttestation } from "../../types/index.js";
+import type { Attestation, AttestationData, IndexedAttestation, SlashingAttestationData } from "../../types/index.js";
 import type { EpochContext } from "../cache/epochContext.js";
 
-// is_slashable_attestation_data
-export function isSlashableAttestationData(c: BeaconConfig, data1: AttestationData, data2: AttestationData): boolean {
-  const t = c.types.AttestationData;
+// is_slashable_attestation_data (on a slashing's attestation data: any uint64, held exactly)
+export function isSlashableAttestationData(c: BeaconConfig, data1: SlashingAttestationData, data2: SlashingAttestationData): boolean {
+  const t = c.types.SlashingAttestationData;
   // double vote
   if (!t.equals(data1, data2) && data1.target.epoch === data2.target.epoch) return true;
   // surround vote

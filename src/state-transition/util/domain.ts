@@ -26,8 +26,8 @@ export function computeDomain(
   return domain;
 }
 
-// get_domain
-export function getDomain(c: BeaconConfig, state: BeaconStateView, domainType: Uint8Array, epoch?: number): Uint8Array {
+// get_domain; a bigint epoch (a slashing's) compares exactly with the fork's number epoch
+export function getDomain(c: BeaconConfig, state: BeaconStateView, domainType: Uint8Array, epoch?: number | bigint): Uint8Array {
   const e = epoch ?? getCurrentEpoch(c, state);
   const fork = state.fork;
   const forkVersion = e < fork.epoch ? fork.previousVersion : fork.currentVersion;

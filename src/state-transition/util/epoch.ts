@@ -6,6 +6,11 @@ export function computeEpochAtSlot(c: ChainConfig, slot: number): number {
   return Math.floor(slot / c.SLOTS_PER_EPOCH);
 }
 
+/** compute_epoch_at_slot of a slot held exactly (a slashing's header may carry any uint64). */
+export function computeEpochAtSlotBn(c: ChainConfig, slot: bigint): bigint {
+  return slot / BigInt(c.SLOTS_PER_EPOCH);
+}
+
 // compute_start_slot_at_epoch
 export function computeStartSlotAtEpoch(c: ChainConfig, epoch: number): number {
   return epoch * c.SLOTS_PER_EPOCH;

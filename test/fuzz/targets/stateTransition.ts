@@ -1,7 +1,9 @@
 // State-transition operations and whole blocks, mutated from real pre-states of the v0.12.3 spec vectors (the
 // committed corpus under corpus/<target>/states/, built by `npm run fuzz -- --build-corpus`). An input is
 // [pre-state index][operation SSZ]. Properties: processing throws nothing but StateTransitionError, and a rejected
-// operation leaves the state as it was (hash_tree_root before == after); stateTransition never touches its pre-state.
+// operation leaves the state as it was (hash_tree_root before == after); stateTransition never touches its pre-state;
+// what is accepted was decoded exactly (a uint64 held as a number is rounded from 2^53 on: src/types/primitive.ts
+// argues that the spec rejects every such value, and this checks it).
 // Signatures are not checked (a mutated operation would only ever fail there), except randao, whose only check
 // is the signature. Mutations are both byte edits and edits of one field of the decoded operation (slots,
 // indices, roots, bits: the values consensus bugs hide behind).
@@ -25,6 +27,7 @@ import {
   type CachedBeaconState,
 } from "../../../src/state-transition/index.js";
 import type { Phase0Types } from "../../../src/types/index.js";
+import { bigintTwin } from "../../spec/runners/sszStatic.js";
 import { bytesEqual, toHex } from "../../../src/util/bytes.js";
 import { CORPUS_DIR, FuzzFinding, FuzzSkip, mutatedBytes, unexpected, type FuzzTarget } from "../engine.js";
 
@@ -39,29 +42,55 @@ export interface OpSpec {
   file: string;
   type(t: Phase0Types): SszLike;
   apply(cached: CachedBeaconState, op: unknown): void;
+  /** The part of the operation that acceptance vouches for, which must then have been decoded exactly. */
+  exact?: Exact;
 }
 
 export interface SszLike {
   deserialize(b: Uint8Array): unknown;
   serialize(v: unknown): Uint8Array;
+  hashTreeRoot(v: unknown): Uint8Array;
 }
 
+interface Exact {
+  type(t: Phase0Types): SszLike;
+  part(op: unknown): unknown;
+}
+const whole = (type: (t: Phase0Types) => unknown): Exact => ({ type: type as (t: Phase0Types) => SszLike, part: (o) => o });
+
 type Op<T> = (cached: CachedBeaconState, op: T) => void;
-function op<T>(name: string, handler: string, file: string, type: (t: Phase0Types) => unknown, apply: Op<T>): OpSpec {
-  return { name, handler, file, type: type as (t: Phase0Types) => SszLike, apply: apply as Op<unknown> };
+function op<T>(name: string, handler: string, file: string, type: (t: Phase0Types) => unknown, apply: Op<T>, exact?: Exact): OpSpec {
+  return { name, handler, file, type: type as (t: Phase0Types) => SszLike, apply: apply as Op<unknown>, exact };
 }
 
 export const OPS: OpSpec[] = [
-  op("op-attestation", "attestation", "attestation", (t) => t.Attestation, (s, o: never) => processAttestation(s, o, false)),
-  op("op-attester-slashing", "attester_slashing", "attester_slashing", (t) => t.AttesterSlashing, (s, o: never) => processAttesterSlashing(s, o, false)),
-  op("op-proposer-slashing", "proposer_slashing", "proposer_slashing", (t) => t.ProposerSlashing, (s, o: never) => processProposerSlashing(s, o, false)),
-  op("op-deposit", "deposit", "deposit", (t) => t.Deposit, (s, o: never) => processDeposit(s, o)),
-  op("op-voluntary-exit", "voluntary_exit", "voluntary_exit", (t) => t.SignedVoluntaryExit, (s, o: never) => processVoluntaryExit(s, o, false)),
+  op("op-attestation", "attestation", "attestation", (t) => t.Attestation, (s, o: never) => processAttestation(s, o, false), whole((t) => t.Attestation)),
+  op("op-attester-slashing", "attester_slashing", "attester_slashing", (t) => t.AttesterSlashing, (s, o: never) => processAttesterSlashing(s, o, false), whole((t) => t.AttesterSlashing)),
+  op("op-proposer-slashing", "proposer_slashing", "proposer_slashing", (t) => t.ProposerSlashing, (s, o: never) => processProposerSlashing(s, o, false), whole((t) => t.ProposerSlashing)),
+  op("op-deposit", "deposit", "deposit", (t) => t.Deposit, (s, o: never) => processDeposit(s, o), whole((t) => t.Deposit)),
+  op("op-voluntary-exit", "voluntary_exit", "voluntary_exit", (t) => t.SignedVoluntaryExit, (s, o: never) => processVoluntaryExit(s, o, false), whole((t) => t.SignedVoluntaryExit)),
+  // header and randao vouch for part of a block only (the body's operations are checked later): the block target
+  // checks whole blocks
   op("op-block-header", "block_header", "block", (t) => t.BeaconBlock, (s, o: never) => processBlockHeader(s, o)),
   // randao and eth1 data read the body of a block_header case's block (the vectors have no handler of their own)
   op("op-randao", "block_header", "block", (t) => t.BeaconBlock, (s, o: { body: never }) => processRandao(s, o.body, true)),
-  op("op-eth1-data", "block_header", "block", (t) => t.BeaconBlock, (s, o: { body: never }) => processEth1Data(s, o.body)),
+  op("op-eth1-data", "block_header", "block", (t) => t.BeaconBlock, (s, o: { body: never }) => processEth1Data(s, o.body), {
+    type: (t) => t.Eth1Data as unknown as SszLike,
+    part: (o) => (o as { body: { eth1Data: unknown } }).body.eth1Data,
+  }),
 ];
+
+/** Whether the accepted operation's `exact` part has the root that its bytes have when every uint64 is a bigint. */
+export function checkExact(spec: OpSpec, t: Phase0Types, op: unknown, bytes: Uint8Array): void {
+  if (!spec.exact) return;
+  const partType = spec.exact.type(t);
+  const exactOp = (bigintTwin(spec.type(t) as never) as unknown as SszLike).deserialize(bytes);
+  const want = (bigintTwin(partType as never) as unknown as SszLike).hashTreeRoot(spec.exact.part(exactOp));
+  const got = partType.hashTreeRoot(spec.exact.part(op));
+  if (!bytesEqual(got, want)) {
+    throw new FuzzFinding(`accepted, but decoded inexactly (a uint64 at or above 2^53 held as a number): root ${toHex(got)}, exact ${toHex(want)}`);
+  }
+}
 
 const config = (): BeaconConfig => getNamedConfig("minimal");
 
@@ -109,7 +138,12 @@ function editLeaf(leaf: Leaf, e: FieldEdit, state: CachedBeaconState): void {
     const pick = [0, 1, x + 1, x - 1, slot, epoch, nVal, Infinity][e.kind]!;
     leaf.set(Math.max(0, Number.isNaN(pick) ? 0 : pick));
   } else if (typeof x === "bigint") {
-    leaf.set([0n, 1n, x + 1n, 2n ** 64n - 1n, 32_000_000_000n, 16_000_000_000n, 1_000_000_000n, BigInt(e.n)][e.kind]!);
+    // the exact fields: slots, epochs, committee indices in slashings, eth1 deposit counts
+    const s = state.state;
+    const max = 2n ** 64n - 1n;
+    const epoch = BigInt(Math.floor(s.slot / state.config.SLOTS_PER_EPOCH));
+    const pick = [0n, x < max ? x + 1n : x, x > 0n ? x - 1n : x, BigInt(s.slot), epoch, BigInt(s.eth1DepositIndex), 2n ** 53n + 1n, max][e.kind]!;
+    leaf.set(pick);
   } else if (typeof x === "boolean") {
     leaf.set(!x);
   } else if (x instanceof Uint8Array) {
@@ -200,7 +234,9 @@ function opTarget(spec: OpSpec): FuzzTarget {
       const pre = states[input[0]! % states.length]!;
       const value = decodeOp(type(), input.subarray(1));
       if (value === null) return "undecodable";
-      return checkRejectionLeavesState(pre, (s) => spec.apply(s, value));
+      const outcome = checkRejectionLeavesState(pre, (s) => spec.apply(s, value));
+      if (outcome === "accepted") checkExact(spec, config().types, value, input.subarray(1));
+      return outcome;
     },
   };
 }
@@ -238,6 +274,10 @@ function blockTarget(): FuzzTarget {
       }
       const after = pre.state.hashTreeRoot();
       if (!bytesEqual(before, after)) throw new FuzzFinding(`stateTransition changed its pre-state: ${toHex(before)} -> ${toHex(after)}`);
+      // an accepted block was decoded exactly: every uint64 it holds as a number is below 2^53
+      if (outcome === "accepted" && !bytesEqual(type().serialize(block), input.subarray(1))) {
+        throw new FuzzFinding("accepted a block that does not re-serialize to its bytes (a uint64 at or above 2^53 held as a number)");
+      }
       return outcome;
     },
   };
