@@ -101,8 +101,9 @@ export function diffBlock(lodestar: Lodestar, preBytes: Uint8Array, cairnPre: Ca
     return null;
   }
   if (blockTooFar(cairnPre, cairnBlock)) return null;
-  // a uint64 at or above 2^53 in a number-typed field is held lossily by both clients, differently: a known
-  // limitation (docs/fuzzing.md, finding 2), left out so that other divergences show
+  // a uint64 at or above 2^53: Lodestar holds every such field as a rounded number, Cairn holds those the spec
+  // accepts at any value exactly (and rejects the rest, as the spec does), so the two disagree by design (Cairn
+  // follows the spec: docs/fuzzing.md, finding 2); left out so that other divergences show
   if (hasUnsafeUint(c.types.SignedBeaconBlock.toJson(cairnBlock as never))) return null;
   let cairn: Outcome;
   try {

@@ -1,9 +1,10 @@
 // <preset>/phase0/ssz_static: every phase 0 container of config.types against serialized.ssz, roots.yaml, value.yaml.
 //
-// Cairn holds uint64 as a JS number (UintNumberType). The random vectors fill uint64 fields with values up to
+// Cairn holds uint64 as a JS number (UintNumberType) wherever the spec refuses values from 2^53 on, and as a bigint
+// where it accepts any value (src/types/primitive.ts). The random vectors fill uint64 fields with values up to
 // 2^64-1, which a number cannot hold: ssz deserializes a container's uint64 field through a number, even into a tree
 // view, so such a value is rounded and the root and bytes change. Only packed basic lists/vectors (balances,
-// slashings, attesting indices) keep the original bytes. Those values never occur on a real chain.
+// slashings, attesting indices) keep the original bytes. Those values never occur in a valid block.
 //
 // So each case is checked twice:
 //  - with a "bigint twin" of the type: the same structure (field order, limits, nesting) with every 64-bit uint as
@@ -193,7 +194,7 @@ export const sszStaticRunner: Runner = {
     casesTotal === 0
       ? []
       : [
-          `ssz_static: config.types (uint64 as number) checked on ${casesNumberChecked} of ${casesTotal} cases; the ` +
-            `other ${casesTotal - casesNumberChecked} hold uint64 values above 2^53: checked with the bigint twin only`,
+          `ssz_static: config.types checked on ${casesNumberChecked} of ${casesTotal} cases; the other ` +
+            `${casesTotal - casesNumberChecked} hold uint64 values above 2^53 in number fields: checked with the bigint twin only`,
         ],
 };
