@@ -10,6 +10,9 @@ import type { RunResult } from "./engine.js";
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), "child.js");
 const RESULT_PREFIX = "FUZZ-RESULT ";
+const USAGE = `usage: npm run fuzz -- --target NAME [--seconds N] [--runs N] [--seed N] [--heap-mb N] | --all | --list | --build-corpus
+       npm run fuzz -- --campaign [--jobs N] [--chunk-seconds N] [--hours N] [--only REGEX] [--ledger FILE]
+       npm run fuzz -- --campaign-report [--write docs/fuzzing.md]`;
 
 export interface ChildRunOptions {
   targets: string[];
@@ -28,6 +31,8 @@ export interface ChildRunOptions {
 
 export interface TargetReport extends RunResult {
   peakRssMb: number;
+  /** user + system CPU seconds the child spent on this target */
+  cpuSeconds: number;
 }
 
 export interface ChildRunReport {
@@ -146,8 +151,28 @@ async function main(): Promise<number> {
     for (const line of buildCorpus(allTargets())) process.stdout.write(`${line}\n`);
     return 0;
   }
+  if (args.campaign || args["campaign-report"]) {
+    const c = await import("./campaign.js");
+    const all = allTargets().map((t) => t.name);
+    const ledgerFile = typeof args.ledger === "string" ? args.ledger : c.DEFAULT_LEDGER;
+    if (args.campaign) {
+      await c.runCampaign(all, {
+        ledgerFile,
+        jobs: num(args.jobs, "jobs") ?? 1,
+        chunkSeconds: num(args["chunk-seconds"], "chunk-seconds") ?? 300,
+        hours: num(args.hours, "hours") ?? 24,
+        only: typeof args.only === "string" ? new RegExp(args.only) : undefined,
+        heapMb: num(args["heap-mb"], "heap-mb"),
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
+    }
+    const table = c.campaignTable(c.readLedger(ledgerFile), all);
+    if (typeof args.write === "string") writeFileSync(args.write, c.spliceDoc(readFileSync(args.write, "utf8"), table));
+    else process.stdout.write(`${table}\n`);
+    return 0;
+  }
   const names = args.all ? allTargets().map((t) => t.name) : typeof args.target === "string" ? args.target.split(",") : [];
-  if (names.length === 0) throw new Error("usage: npm run fuzz -- --target NAME [--seconds N] [--runs N] [--seed N] [--heap-mb N] | --all | --list | --build-corpus");
+  if (names.length === 0) throw new Error(USAGE);
   const known = new Set(allTargets().map((t) => t.name));
   for (const n of names) if (!known.has(n)) throw new Error(`unknown fuzz target "${n}" (npm run fuzz -- --list)`);
   const seconds = num(args.seconds, "seconds") ?? (args.runs ? 3600 : 10);
