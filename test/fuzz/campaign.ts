@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runInChild, type ChildRunReport, type TargetReport } from "./cli.js";
+import type { CoverageSummary } from "./coverage.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** the source folder (dist/test/fuzz → test/fuzz), where the ledger and findings are kept */
@@ -37,6 +38,8 @@ export interface LedgerTarget {
   peakRssMb: number;
   outcomes: Record<string, number>;
   findings: LedgerFinding[];
+  /** V8 coverage of the chunk that reached the most functions of src/ */
+  coverage?: CoverageSummary;
   /** why the last chunk could not run (e.g. Lodestar not installed); not counted */
   skipped?: string;
 }
@@ -81,6 +84,7 @@ export function addChunk(l: Ledger, report: ChildRunReport, saveInput: (target: 
     }
     delete e.skipped;
     addResult(e, r);
+    if (report.coverage && report.coverage.functionsReached > (e.coverage?.functionsReached ?? -1)) e.coverage = report.coverage;
     if (r.finding) e.findings.push({ date, kind: "property", message: r.finding.message.slice(0, 500), file: saveInput(r.target, r.finding.input), seed: r.seed });
   }
   if (report.failure) {
@@ -150,7 +154,7 @@ export async function runCampaign(all: string[], opts: CampaignOptions): Promise
       if (seconds < 10 && Date.now() + 10_000 > deadline) return;
       running.add(target);
       const seed = (Date.now() ^ (Math.random() * 2 ** 31)) | 0;
-      const report = await runInChild({ targets: [target], seconds: [seconds], seed, heapMb: opts.heapMb });
+      const report = await runInChild({ targets: [target], seconds: [seconds], seed, heapMb: opts.heapMb, coverage: true });
       running.delete(target);
       const l = readLedger(opts.ledgerFile);
       addChunk(l, report, saveInput);
@@ -187,8 +191,8 @@ const fmtMin = (s: number) => (s / 60).toFixed(1);
 /** The ledger as the markdown table of docs/fuzzing.md. */
 export function campaignTable(l: Ledger, all: string[]): string {
   const rows = [
-    "| target | CPU minutes (goal) | wall minutes | inputs | inputs per CPU second | peak RSS, MB | outcomes | findings |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    "| target | CPU minutes (goal) | wall minutes | inputs | inputs per CPU second | peak RSS, MB | src functions reached | outcomes | findings |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
   ];
   let cpu = 0;
   let met = 0;
@@ -196,7 +200,7 @@ export function campaignTable(l: Ledger, all: string[]): string {
     const e = l.targets[t];
     const goal = goalMinutes(t);
     if (!e || (e.chunks === 0 && !e.skipped)) {
-      rows.push(`| \`${t}\` | 0 (${goal}) | 0 | 0 | | | | |`);
+      rows.push(`| \`${t}\` | 0 (${goal}) | 0 | 0 | | | | | |`);
       continue;
     }
     cpu += e.cpuSeconds;
@@ -204,7 +208,7 @@ export function campaignTable(l: Ledger, all: string[]): string {
     const rate = e.cpuSeconds > 0 ? Math.round(e.execs / e.cpuSeconds) : 0;
     const outcomes = Object.entries(e.outcomes).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, n]) => `${k} ${Math.round((100 * n) / Math.max(1, e.execs))} %`).join(", ");
     const findings = e.findings.length === 0 ? (e.skipped ? `skipped: ${e.skipped}` : "none") : e.findings.map((f) => `${f.kind}: ${f.message.slice(0, 80)}`).join("; ");
-    rows.push(`| \`${t}\` | ${fmtMin(e.cpuSeconds)} (${goal}) | ${fmtMin(e.wallSeconds)} | ${e.execs} | ${rate} | ${e.peakRssMb} | ${outcomes} | ${findings.replace(/\|/g, "\\|")} |`);
+    rows.push(`| \`${t}\` | ${fmtMin(e.cpuSeconds)} (${goal}) | ${fmtMin(e.wallSeconds)} | ${e.execs} | ${rate} | ${e.peakRssMb} | ${e.coverage ? `${e.coverage.functionsReached} of ${e.coverage.functions}` : ""} | ${outcomes} | ${findings.replace(/\|/g, "\\|")} |`);
   }
   const sessions = l.sessions.length;
   rows.push("", `${met} of ${all.length} targets at their goal; ${fmtMin(cpu)} CPU minutes in all, over ${sessions} campaign run${sessions === 1 ? "" : "s"}.`);

@@ -88,3 +88,43 @@ describe("fuzz campaign ledger", () => {
     assert.throws(() => spliceDoc("no markers", table), /no campaign markers/);
   });
 });
+
+describe("fuzz coverage", () => {
+  it("counts functions of src/ reached in any of the processes, not the module top level, nothing outside src/", async () => {
+    const { summarizeCoverage } = await import("../fuzz/coverage.js");
+    const { writeFileSync, mkdirSync } = await import("node:fs");
+    const { pathToFileURL } = await import("node:url");
+    const dir = mkdtempSync(join(tmpdir(), "cairn-cov-"));
+    try {
+      const src = join(dir, "src");
+      const url = (p: string) => pathToFileURL(join(dir, p)).href;
+      const fn = (name: string, start: number, count: number) => ({ functionName: name, isBlockCoverage: true, ranges: [{ startOffset: start, endOffset: start + 10, count }] });
+      mkdirSync(join(dir, "cov"));
+      const file = (name: string, result: unknown) => writeFileSync(join(dir, "cov", name), JSON.stringify({ result }));
+      file("a.json", [
+        { url: url("src/a.js"), functions: [fn("", 0, 1), fn("f", 20, 3), fn("g", 40, 0)] },
+        { url: url("node_modules/x.js"), functions: [fn("h", 20, 5)] },
+        { url: "node:fs", functions: [fn("i", 20, 5)] },
+      ]);
+      file("b.json", [
+        { url: url("src/a.js"), functions: [fn("", 0, 1), fn("f", 20, 0), fn("g", 40, 2)] },
+        { url: url("src/b.js"), functions: [fn("", 0, 1), fn("k", 20, 0)] },
+      ]);
+      writeFileSync(join(dir, "cov", "not-coverage.txt"), "x");
+      assert.deepEqual(summarizeCoverage(join(dir, "cov"), src), { modules: 2, functions: 3, functionsReached: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the ledger keeps the chunk that reached the most", () => {
+    const l = emptyLedger();
+    const cov = (n: number) => ({ modules: 5, functions: 100, functionsReached: n });
+    addChunk(l, { results: [result("a", 1)], failure: null, coverage: cov(40) }, () => "");
+    addChunk(l, { results: [result("a", 1)], failure: null, coverage: cov(30) }, () => "");
+    assert.equal(l.targets.a!.coverage!.functionsReached, 40);
+    addChunk(l, { results: [result("a", 1)], failure: null, coverage: cov(55) }, () => "");
+    assert.equal(l.targets.a!.coverage!.functionsReached, 55);
+    assert.match(campaignTable(l, ["a"]), /\| 55 of 100 \|/);
+  });
+});
