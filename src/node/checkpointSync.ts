@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { BeaconConfig } from "../config/index.js";
 import { genesisMismatch } from "../config/networks.js";
-import { createCachedBeaconState, processSlots, type CachedBeaconState } from "../state-transition/index.js";
+import { checkAnchorState, createCachedBeaconState, processSlots, type CachedBeaconState } from "../state-transition/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
 import { computeWeakSubjectivityPeriod, isWithinWeakSubjectivityPeriod } from "../state-transition/util/weakSubjectivity.js";
 import type { BeaconBlockHeader, SignedBeaconBlock } from "../types/index.js";
@@ -106,12 +106,33 @@ interface DecodedState {
   source: string;
 }
 
+/** A genesis state handed in as bytes (`--genesis-state`, a network's genesis.ssz): decoded and checked like a checkpoint's. */
+export function decodeGenesisState(config: BeaconConfig, bytes: Uint8Array): DecodedState["view"] {
+  let view;
+  try {
+    view = config.types.BeaconState.deserializeToViewDU(bytes);
+  } catch (e) {
+    throw new CheckpointSyncError(`the genesis state is not a BeaconState for the ${config.CONFIG_NAME} config: ${(e as Error).message}`);
+  }
+  try {
+    checkAnchorState(config, view);
+  } catch (e) {
+    throw new CheckpointSyncError(`the genesis state is refused: ${(e as Error).message}`);
+  }
+  return view;
+}
+
 function decodeState(config: BeaconConfig, bytes: Uint8Array, source: string): DecodedState {
   let view;
   try {
     view = config.types.BeaconState.deserializeToViewDU(bytes);
   } catch (e) {
     throw new CheckpointSyncError(`the state from ${source} is not a BeaconState for the ${config.CONFIG_NAME} config: ${(e as Error).message}`);
+  }
+  try {
+    checkAnchorState(config, view);
+  } catch (e) {
+    throw new CheckpointSyncError(`the state from ${source} is refused: ${(e as Error).message}`);
   }
   const header = view.latestBlockHeader.toValue();
   if (bytesEqual(header.stateRoot, new Uint8Array(32))) header.stateRoot = view.hashTreeRoot();

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createBeaconApiServer } from "../api/server/index.js";
-import { loadCheckpoint, type CheckpointContext, type CheckpointSource } from "./checkpointSync.js";
+import { decodeGenesisState, loadCheckpoint, type CheckpointContext, type CheckpointSource } from "./checkpointSync.js";
 import { OpPools } from "../chain/opPools/index.js";
 import type { PrivateKey } from "@libp2p/interface";
 import type { Network } from "../network/network.js";
@@ -110,7 +110,7 @@ export class BeaconNode {
     const logger = opts.logger ?? nullLogger;
     let genesis: CachedBeaconState | undefined;
     if (opts.genesisState instanceof Uint8Array) {
-      genesis = createCachedBeaconState(config, config.types.BeaconState.deserializeToViewDU(opts.genesisState));
+      genesis = createCachedBeaconState(config, decodeGenesisState(config, opts.genesisState));
     } else {
       genesis = opts.genesisState;
     }

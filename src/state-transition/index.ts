@@ -8,3 +8,4 @@ export * from "./genesis/interop.js";
 export * from "./signatureSets/index.js";
 export * from "./eth1/depositTree.js";
 export * from "./eth1/eth1Vote.js";
+export { checkAnchorState } from "./util/anchorState.js";

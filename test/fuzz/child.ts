@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   let current = 0;
   for (; current < args.targets.length; current++) {
     const t = findTarget(args.targets[current]!);
+    const cpu0 = process.cpuUsage();
     let r: RunResult;
     try {
       r = await runTarget(t, { seconds: args.seconds[current] ?? args.seconds[0], runs: args.runs, seed: args.seed, onInput });
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
       r = { target: t.name, execs: 0, seconds: 0, seeds: 0, seed: 0, finding: { message: `setup failed: ${(e as Error).stack ?? String(e)}`, input: "" } };
     }
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-    process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ ...r, peakRssMb })}\n`);
+    // CPU time as well as wall time: on a shared machine a run's wall seconds say little about the work done
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ ...r, peakRssMb, cpuSeconds })}\n`);
   }
   closeSync(fd);
 }

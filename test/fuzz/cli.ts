@@ -6,10 +6,15 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { summarizeCoverage, type CoverageSummary } from "./coverage.js";
 import type { RunResult } from "./engine.js";
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), "child.js");
+const DIST_SRC = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src");
 const RESULT_PREFIX = "FUZZ-RESULT ";
+const USAGE = `usage: npm run fuzz -- --target NAME [--seconds N] [--runs N] [--seed N] [--heap-mb N] [--coverage] | --all | --list | --build-corpus
+       npm run fuzz -- --campaign [--jobs N] [--chunk-seconds N] [--hours N] [--only REGEX] [--ledger FILE]
+       npm run fuzz -- --campaign-report [--write docs/fuzzing.md]`;
 
 export interface ChildRunOptions {
   targets: string[];
@@ -24,14 +29,19 @@ export interface ChildRunOptions {
   /** Kill after this long: a hang finding. Default the sum of the seconds + 60 s (setup, shrinking). */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** collect V8 coverage in the child and count the functions of src/ the inputs reached */
+  coverage?: boolean;
 }
 
 export interface TargetReport extends RunResult {
   peakRssMb: number;
+  /** user + system CPU seconds the child spent on this target */
+  cpuSeconds: number;
 }
 
 export interface ChildRunReport {
   results: TargetReport[];
+  coverage?: CoverageSummary;
   /** the process died, hung or outgrew its memory cap: which target and input */
   failure: { kind: "crash" | "hang" | "memory"; target: string; input: string; detail: string; peakRssMb: number } | null;
 }
@@ -53,7 +63,7 @@ export async function runInChild(opts: ChildRunOptions): Promise<ChildRunReport>
   const args = { targets: opts.targets, seconds: opts.seconds, runs: opts.runs, seed: opts.seed, inputFile };
   const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, CHILD, JSON.stringify(args)], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: opts.env ?? process.env,
+    env: { ...(opts.env ?? process.env), ...(opts.coverage ? { NODE_V8_COVERAGE: join(dir, "coverage") } : {}) },
   });
   const results: TargetReport[] = [];
   let out = "";
@@ -109,8 +119,10 @@ export async function runInChild(opts: ChildRunOptions): Promise<ChildRunReport>
       kind === "memory" ? `RSS above ${rssCapMb} MB` : kind === "hang" ? `no result within ${timeoutMs} ms` : `exit code ${code}: ${err.trim().split("\n").slice(-6).join(" | ")}`;
     failure = { kind, target, input, detail, peakRssMb: peak };
   }
+  let coverage: CoverageSummary | undefined;
+  if (opts.coverage && existsSync(join(dir, "coverage"))) coverage = summarizeCoverage(join(dir, "coverage"), DIST_SRC);
   rmSync(dir, { recursive: true, force: true });
-  return { results, failure };
+  return { results, failure, coverage };
 }
 
 function parseArgs(argv: string[]): Record<string, string | true> {
@@ -146,8 +158,28 @@ async function main(): Promise<number> {
     for (const line of buildCorpus(allTargets())) process.stdout.write(`${line}\n`);
     return 0;
   }
+  if (args.campaign || args["campaign-report"]) {
+    const c = await import("./campaign.js");
+    const all = allTargets().map((t) => t.name);
+    const ledgerFile = typeof args.ledger === "string" ? args.ledger : c.DEFAULT_LEDGER;
+    if (args.campaign) {
+      await c.runCampaign(all, {
+        ledgerFile,
+        jobs: num(args.jobs, "jobs") ?? 1,
+        chunkSeconds: num(args["chunk-seconds"], "chunk-seconds") ?? 300,
+        hours: num(args.hours, "hours") ?? 24,
+        only: typeof args.only === "string" ? new RegExp(args.only) : undefined,
+        heapMb: num(args["heap-mb"], "heap-mb"),
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
+    }
+    const table = c.campaignTable(c.readLedger(ledgerFile), all);
+    if (typeof args.write === "string") writeFileSync(args.write, c.spliceDoc(readFileSync(args.write, "utf8"), table));
+    else process.stdout.write(`${table}\n`);
+    return 0;
+  }
   const names = args.all ? allTargets().map((t) => t.name) : typeof args.target === "string" ? args.target.split(",") : [];
-  if (names.length === 0) throw new Error("usage: npm run fuzz -- --target NAME [--seconds N] [--runs N] [--seed N] [--heap-mb N] | --all | --list | --build-corpus");
+  if (names.length === 0) throw new Error(USAGE);
   const known = new Set(allTargets().map((t) => t.name));
   for (const n of names) if (!known.has(n)) throw new Error(`unknown fuzz target "${n}" (npm run fuzz -- --list)`);
   const seconds = num(args.seconds, "seconds") ?? (args.runs ? 3600 : 10);
@@ -157,6 +189,7 @@ async function main(): Promise<number> {
     runs: num(args.runs, "runs"),
     seed: num(args.seed, "seed"),
     heapMb: num(args["heap-mb"], "heap-mb"),
+    coverage: args.coverage === true,
   });
   let failed = false;
   for (const r of report.results) {
@@ -170,6 +203,7 @@ async function main(): Promise<number> {
       saveFinding(r.target, r.finding.input, r.finding.message);
     }
   }
+  if (report.coverage) process.stdout.write(`coverage: ${coverageText(report.coverage)}\n`);
   if (report.failure) {
     failed = true;
     const f = report.failure;
@@ -177,6 +211,10 @@ async function main(): Promise<number> {
     saveFinding(f.target, f.input, `${f.kind}: ${f.detail}`);
   }
   return failed ? 1 : 0;
+}
+
+export function coverageText(c: CoverageSummary): string {
+  return `${c.functionsReached} of ${c.functions} functions (${((100 * c.functionsReached) / Math.max(1, c.functions)).toFixed(1)} %) in the ${c.modules} modules of src/ loaded`;
 }
 
 /** Findings go outside the repository until someone turns them into a regression test. */

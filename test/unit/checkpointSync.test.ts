@@ -192,6 +192,29 @@ describe("checkpoint sync from a node's REST API", () => {
     await assert.rejects(loadCheckpoint(files, { config, now: () => nowMs }), /the block's state_root 0x0707.* is not the state's hash_tree_root/);
   });
 
+  test("a state the chain cannot be in (fewer balances than validators, checkpoints out of order) is refused before any cache is built", async () => {
+    const state = await getSsz(`${urlA}/eth/v1/debug/beacon/states/finalized`);
+    const block = await getSsz(`${urlA}/eth/v1/beacon/blocks/${nodeA.chain.query.getFinalizedCheckpoint().root}`);
+    const files = { stateFile: join(dir, "broken-state.ssz"), blockFile: join(dir, "broken-block.ssz") };
+    writeFileSync(files.blockFile, block.bytes);
+    const v = config.types.BeaconState.deserialize(state.bytes);
+    v.balances.pop();
+    writeFileSync(files.stateFile, config.types.BeaconState.serialize(v));
+    await assert.rejects(loadCheckpoint(files, { config, now: () => nowMs }), (e: Error) => e instanceof CheckpointSyncError && /is refused: .*63 balances for 64 validators/.test(e.message));
+    const w = config.types.BeaconState.deserialize(state.bytes);
+    w.finalizedCheckpoint.epoch = w.currentJustifiedCheckpoint.epoch + 1;
+    writeFileSync(files.stateFile, config.types.BeaconState.serialize(w));
+    await assert.rejects(loadCheckpoint(files, { config, now: () => nowMs }), /checkpoints out of order: finalized/);
+    // and a genesis state handed in as bytes, through the node
+    const g = config.types.BeaconState.deserialize(state.bytes);
+    g.latestBlockHeader.slot = g.slot + 1;
+    await assert.rejects(
+      BeaconNode.start({ config, datadir: join(dir, "never"), rest: null, network: null, blsWorkers: 1, genesisState: config.types.BeaconState.serialize(g) }),
+      /the genesis state is refused: .*latest block header is at slot/,
+    );
+    assert.ok(!existsSync(join(dir, "never", "chain")), "nothing written");
+  });
+
   test("a checkpoint older than the weak subjectivity period is refused, and accepted with force", async () => {
     const finalized = nodeA.chain.query.getFinalizedCheckpoint();
     const files = { stateFile: join(dir, "fin-state.ssz"), blockFile: join(dir, "fin-block.ssz") };

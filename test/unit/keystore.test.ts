@@ -18,6 +18,7 @@ import {
   deriveValidatorSigningKeys,
   findKeystores,
   loadKeystores,
+  parseKeystore,
   mnemonicToSeed,
   signingKeyPath,
   validateMnemonic,
@@ -263,5 +264,32 @@ describe("loading keystores", () => {
       assert.equal(hex(k.secretKey), hex(keys[i].secretKey));
       assert.equal(k.file.keystore.path, signingKeyPath(200 + i));
     }
+  });
+});
+
+describe("keystore KDF cost bounds", () => {
+  // the parameters come from the file: a hostile or broken one must be refused before any work starts
+  const vector = (name: string) => JSON.parse(readFileSync(join(fixtures, "eip2335", name), "utf8")) as { crypto: { kdf: { params: Record<string, unknown> } } };
+  const withParams = (name: string, params: Record<string, unknown>) => {
+    const k = vector(name);
+    Object.assign(k.crypto.kdf.params, params);
+    return k;
+  };
+  test("the EIP-2335 vectors pass", () => {
+    assert.doesNotThrow(() => parseKeystore(vector("scrypt.json"), "scrypt.json"));
+    assert.doesNotThrow(() => parseKeystore(vector("pbkdf2.json"), "pbkdf2.json"));
+  });
+  test("scrypt asking for too much memory, or an n that is not a power of two, is refused by name", () => {
+    assert.throws(() => parseKeystore(withParams("scrypt.json", { n: 2 ** 30 }), "k.json"), (e: Error) => e instanceof KeystoreError && /need 1048576 MiB; at most 1024 MiB/.test(e.message));
+    assert.throws(() => parseKeystore(withParams("scrypt.json", { n: 2 ** 18, r: 8, p: 64 }), "k.json"), /at most 1024 MiB/);
+    assert.throws(() => parseKeystore(withParams("scrypt.json", { n: 1000 }), "k.json"), /not a power of two/);
+    assert.throws(() => parseKeystore(withParams("scrypt.json", { n: 2 ** 40 }), "k.json"), /not a power of two between 2 and 2\^30/);
+    assert.throws(() => parseKeystore(withParams("scrypt.json", { r: 0 }), "k.json"), /scrypt r is not a positive integer/);
+    assert.doesNotThrow(() => parseKeystore(withParams("scrypt.json", { n: 2 ** 20 }), "k.json"));
+  });
+  test("pbkdf2 rounds and dklen are bounded", () => {
+    assert.throws(() => parseKeystore(withParams("pbkdf2.json", { c: 2 ** 32 }), "k.json"), /pbkdf2 c = 4294967296 is above/);
+    assert.throws(() => parseKeystore(withParams("pbkdf2.json", { dklen: 2 ** 30 }), "k.json"), /dklen is 1073741824, EIP-2335 needs 32/);
+    assert.doesNotThrow(() => parseKeystore(withParams("pbkdf2.json", { c: 2 ** 22 }), "k.json"));
   });
 });

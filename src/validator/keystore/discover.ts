@@ -116,7 +116,42 @@ export function parseKeystore(obj: unknown, path: string): { keystore: IKeystore
   if (keystore.version !== 4) throw new KeystoreError(path, `unsupported keystore version ${String(keystore.version)} (expected 4)`);
   const hex = typeof keystore.pubkey === "string" ? keystore.pubkey.replace(/^0x/i, "").toLowerCase() : "";
   if (!/^[0-9a-f]{96}$/.test(hex)) throw new KeystoreError(path, "the keystore's pubkey field is not 48 bytes of hex");
+  checkKdfCost(keystore, path);
   return { keystore, pubkey: fromHex(hex), pubkeyHex: `0x${hex}` };
+}
+
+/** scrypt's memory, 128·n·r·p bytes: 256 MiB for EIP-2335's n = 2^18, r = 8, p = 1. Four times that is refused. */
+export const MAX_SCRYPT_MEMORY = 1024 * 1024 * 1024;
+/** PBKDF2 rounds: EIP-2335 uses 2^18; 2^22 takes a few seconds, which is already more than any wallet uses. */
+export const MAX_PBKDF2_ROUNDS = 2 ** 22;
+
+/**
+ * The KDF parameters come from the file, so they bound the work before any of it starts: a keystore asking for
+ * terabytes of scrypt memory or billions of rounds is refused by name instead of exhausting the worker (or the
+ * machine). The schema has already checked the types.
+ */
+function checkKdfCost(keystore: IKeystore, path: string): void {
+  const kdf = keystore.crypto.kdf as { function: string; params: Record<string, unknown> };
+  const p = kdf.params;
+  const int = (k: string): number => {
+    const v = p[k];
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) throw new KeystoreError(path, `the keystore's ${kdf.function} ${k} is not a positive integer`);
+    return v;
+  };
+  if (int("dklen") !== 32) throw new KeystoreError(path, `the keystore's ${kdf.function} dklen is ${String(p.dklen)}, EIP-2335 needs 32`);
+  if (kdf.function === "scrypt") {
+    const n = int("n");
+    const r = int("r");
+    const pp = int("p");
+    if (n < 2 || (n & (n - 1)) !== 0 || n > 2 ** 30) throw new KeystoreError(path, `the keystore's scrypt n = ${n} is not a power of two between 2 and 2^30`);
+    const memory = 128 * n * r * pp;
+    if (memory > MAX_SCRYPT_MEMORY) {
+      throw new KeystoreError(path, `the keystore's scrypt parameters (n = ${n}, r = ${r}, p = ${pp}) need ${Math.round(memory / 2 ** 20)} MiB; at most ${MAX_SCRYPT_MEMORY / 2 ** 20} MiB is allowed`);
+    }
+  } else if (kdf.function === "pbkdf2") {
+    const c = int("c");
+    if (c > MAX_PBKDF2_ROUNDS) throw new KeystoreError(path, `the keystore's pbkdf2 c = ${c} is above the ${MAX_PBKDF2_ROUNDS} rounds allowed`);
+  }
 }
 
 /** A password file's contents, without the trailing newline(s) editors and `echo` add. */

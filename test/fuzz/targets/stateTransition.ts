@@ -23,6 +23,8 @@ import {
   processProposerSlashing,
   processRandao,
   processVoluntaryExit,
+  checkAnchorState,
+  processSlots,
   stateTransition,
   type CachedBeaconState,
 } from "../../../src/state-transition/index.js";
@@ -283,7 +285,87 @@ function blockTarget(): FuzzTarget {
   };
 }
 
+// ------------------------------------------------------------------------------------------------ anchor states
+
+/** Every committed pre-state, as bytes: the seeds of the anchor-state target. */
+function allStateBytes(): Uint8Array[] {
+  const out = new Map<string, Uint8Array>();
+  for (const name of [...OPS.map((o) => o.name), "block"]) {
+    const dir = join(CORPUS_DIR, name, "states");
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).sort()) {
+      const b = new Uint8Array(readFileSync(join(dir, f)));
+      out.set(toHex(b.subarray(0, 64)) + b.length, b);
+    }
+  }
+  return [...out.values()];
+}
+
+/** A list's length changed: the edits that make a state inconsistent (balances shorter than validators, ...). */
+const listEditArb = fc.record({ list: fc.constantFrom("validators", "balances", "previousEpochAttestations", "currentEpochAttestations", "eth1DataVotes", "historicalRoots"), drop: fc.integer({ min: -3, max: 3 }) });
+
+/**
+ * A state from a checkpoint-sync server or a file (`--checkpoint-state`, `--genesis-state`) is input like any other:
+ * `checkAnchorState` must refuse it with a StateTransitionError, or the node must be able to start from it, which
+ * here means building its caches and processing slots past the next epoch boundary with no other exception.
+ */
+function anchorStateTarget(): FuzzTarget {
+  let seeds: Uint8Array[] = [];
+  const type = () => config().types.BeaconState as unknown as SszLike;
+  let states: CachedBeaconState[] = [];
+  return {
+    name: "anchor-state",
+    description: "checkpoint/genesis states from outside: checkAnchorState refuses with StateTransitionError, or caches and two epochs of slots work",
+    setup() {
+      seeds = allStateBytes().map((b) => Uint8Array.of(0, ...b));
+      if (seeds.length === 0) throw new FuzzSkip("no pre-states in the corpus (npm run fuzz -- --build-corpus)");
+      states = seeds.map((b) => createCachedBeaconState(config(), config().types.BeaconState.deserializeToViewDU(b.subarray(1))));
+    },
+    seeds: () => seeds,
+    arbitrary: (ss) => {
+      const lengths = fc.record({ seed: fc.nat(Math.max(0, ss.length - 1)), edits: fc.array(listEditArb, { minLength: 1, maxLength: 2 }) }).map(({ seed, edits }) => {
+        const b = ss[seed]!;
+        try {
+          const v = type().deserialize(b.subarray(1)) as Record<string, unknown[]>;
+          for (const e of edits) {
+            const list = v[e.list]!;
+            if (e.drop > 0) list.splice(Math.max(0, list.length - e.drop));
+            else for (let i = 0; i < -e.drop && list.length > 0; i++) list.push(structuredClone(list[list.length - 1]));
+          }
+          return Uint8Array.of(0, ...type().serialize(v));
+        } catch {
+          return b;
+        }
+      });
+      return fc.oneof({ weight: 2, arbitrary: opArbitrary(type, () => states)(ss) }, { weight: 1, arbitrary: lengths });
+    },
+    run(input) {
+      const c = config();
+      let view;
+      try {
+        view = c.types.BeaconState.deserializeToViewDU(input.subarray(1));
+      } catch {
+        return "undecodable";
+      }
+      try {
+        checkAnchorState(c, view);
+      } catch (e) {
+        if (!(e instanceof StateTransitionError)) throw unexpected("checkAnchorState", e);
+        return "refused";
+      }
+      try {
+        const cached = createCachedBeaconState(c, view);
+        processSlots(cached, (Math.floor(view.slot / c.SLOTS_PER_EPOCH) + 2) * c.SLOTS_PER_EPOCH);
+      } catch (e) {
+        if (!(e instanceof StateTransitionError)) throw unexpected("a state checkAnchorState accepted", e);
+        return "rejected later";
+      }
+      return "accepted";
+    },
+  };
+}
+
 export function stateTargets(): FuzzTarget[] {
-  return [...OPS.map(opTarget), blockTarget()];
+  return [...OPS.map(opTarget), blockTarget(), anchorStateTarget()];
 }
 
