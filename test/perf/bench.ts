@@ -218,6 +218,7 @@ const COMPARED: [key: string, label: string][] = [
 const CAIRN_ONLY: [key: string, label: string][] = [
   ["blockImportPool2", "block import, all signatures checked, BLS on 2 worker threads"],
   ["blockImportPool2Cpu", "  CPU time of that import, all threads"],
+  ["blockImportPool2MainThread", "  until the main thread is done with it (then it waits for the workers)"],
   ["blockImportPool1", "block import, all signatures checked, BLS on 1 worker thread"],
   ["blockImportOneThread", "block import, all signatures checked, BLS on the main thread"],
   ["blockImportOneThreadCpu", "  CPU time of that import"],
