@@ -74,7 +74,8 @@ export class BlsWorkerPool implements BlsVerifier {
       const warmed = this.warmUps.get(res.id);
       if (warmed) {
         this.warmUps.delete(res.id);
-        warmed.resolve();
+        if (res.error !== undefined) warmed.reject(new Error(`BLS worker: ${res.error}`));
+        else warmed.resolve();
         this.updateRef();
         return;
       }

@@ -38,7 +38,7 @@ export interface WorkerResponse {
 /** the pool's copy of the chain's keys (one table at a time), grown by doubling as deposits come */
 let keyBytes = new Uint8Array(0);
 let keyCount = 0;
-/** decompressed and validated on first use (~60 µs a key, up to 180 on a busy core; once per worker); null: not a valid key */
+/** decompressed and validated on first use (~50 to 180 µs a key, once per worker); null: not a valid key */
 const keys: (PublicKey | null | undefined)[] = [];
 
 function addKeys(msg: WorkerKeysMessage): void {
@@ -100,20 +100,20 @@ function verifyBatch(job: WorkerJob): boolean {
   return blst.verifyMultipleAggregateSignatures(sets);
 }
 
+function warmUp(req: WorkerWarmUp): true {
+  if (req.indices) for (const i of req.indices) keyOf(i);
+  else for (let i = 0; i < keyCount; i++) keyOf(i);
+  return true;
+}
+
 parentPort?.on("message", (req: WorkerRequest) => {
   if (req.kind === "keys") {
     addKeys(req);
     return;
   }
-  if (req.kind === "warm") {
-    if (req.indices) for (const i of req.indices) keyOf(i);
-    else for (let i = 0; i < keyCount; i++) keyOf(i);
-    parentPort?.postMessage({ id: req.id, valid: true } satisfies WorkerResponse);
-    return;
-  }
   let res: WorkerResponse;
   try {
-    res = { id: req.id, valid: verifyBatch(req) };
+    res = { id: req.id, valid: req.kind === "warm" ? warmUp(req) : verifyBatch(req) };
   } catch (e) {
     res = { id: req.id, valid: false, error: (e as Error).message };
   }
