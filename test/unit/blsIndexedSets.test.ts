@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { MainThreadBlsVerifier } from "../../src/chain/bls/mainThread.js";
-import { BlsWorkerPool } from "../../src/chain/bls/pool.js";
+import { BlsWorkerPool, splitByCost } from "../../src/chain/bls/pool.js";
 import { BlockError } from "../../src/chain/blocks/errors.js";
 import { BeaconChain } from "../../src/chain/chain.js";
 import { InteropSigner } from "../../src/chain/harness/signer.js";
@@ -191,6 +191,27 @@ describe("the workers' copy of the keys", () => {
     } finally {
       await one.close();
     }
+  });
+});
+
+describe("cutting a batch into jobs", () => {
+  it("keeps every set once, in order, in parts of about equal cost (pairings plus keys to aggregate)", () => {
+    const table = new TestTable();
+    // a block's shape: two single-key sets, then attestations of 64 to 191 signers
+    const sets: SignatureSet[] = [
+      ...signedSets(table, 2, () => [0]).map((s) => ({ pubkey: interopSecretKey(0).toPublicKey(), signingRoot: s.signingRoot, signature: s.signature })),
+      ...Array.from({ length: 128 }, (_, k) => ({ pubkeys: table, indices: Array.from({ length: 64 + ((k * 37) % 128) }, (_, i) => i), signingRoot: new Uint8Array(32), signature: new Uint8Array(96) })),
+    ];
+    const cost = (part: SignatureSet[]) => part.reduce((n, s) => n + 300 + ("indices" in s ? s.indices.length : 0), 0);
+    for (const parts of [2, 4]) {
+      const out = splitByCost(sets, parts);
+      assert.equal(out.length, parts);
+      assert.deepEqual(out.flat(), sets, "every set once, in order");
+      const costs = out.map(cost);
+      const mean = cost(sets) / parts;
+      for (const c of costs) assert.ok(Math.abs(c - mean) <= 300 + 191, `part cost ${c} within one set of ${mean}`);
+    }
+    assert.deepEqual(splitByCost(sets, 1), [sets]);
   });
 });
 

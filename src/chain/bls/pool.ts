@@ -173,7 +173,7 @@ export class BlsWorkerPool implements BlsVerifier {
 }
 
 /** Consecutive parts of about equal cost: a set's pairing plus the keys it aggregates. */
-function splitByCost(sets: SignatureSet[], parts: number): SignatureSet[][] {
+export function splitByCost(sets: SignatureSet[], parts: number): SignatureSet[][] {
   if (parts <= 1) return [sets];
   const cost = (s: SignatureSet) => SET_COST_IN_KEYS + ("indices" in s ? s.indices.length : 0);
   let total = 0;
