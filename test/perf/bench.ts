@@ -6,6 +6,7 @@
 //                        a figure's median is over all its runs of all rounds, so load changes on a shared machine
 //                        hit both implementations alike
 //   --no-cairn-only      skip Cairn's own benchmarks (block import with BLS, shuffling, block decoding, fork choice)
+//   --import-only        only Cairn's block import figures (with BLS), K rounds of them: no Lodestar, no comparison
 //   --out FILE           where the JSON goes (default test/perf/results/<date>.json)
 //
 // Inputs are built once per registry size and cached in ~/.cache/cairn/bench (see fixtures.ts, pubkeys.ts). Each
@@ -32,6 +33,7 @@ interface Args {
   warmup: number;
   rounds: number;
   cairnOnly: boolean;
+  importOnly: boolean;
   out: string;
 }
 
@@ -42,6 +44,7 @@ function parseArgs(argv: string[]): Args {
     warmup: 5,
     rounds: 2,
     cairnOnly: true,
+    importOnly: false,
     out: join(repo, "test/perf/results", `${new Date().toISOString().slice(0, 19).replace(/:/g, "-")}.json`),
   };
   const int = (name: string, v: string | undefined, min: number): number => {
@@ -72,12 +75,15 @@ function parseArgs(argv: string[]): Args {
       case "--no-cairn-only":
         args.cairnOnly = false;
         break;
+      case "--import-only":
+        args.importOnly = true;
+        break;
       case "--out":
         args.out = resolve(argv[++i] ?? "");
         break;
       case "--help":
       case "-h":
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(0, 12).join("\n").replace(/^\/\/ ?/gm, "") + "\n");
+        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(0, 13).join("\n").replace(/^\/\/ ?/gm, "") + "\n");
         process.exit(0);
         break;
       default:
@@ -109,8 +115,9 @@ const CHILD_NODE_ARGS: string[] = [];
 interface SizeResult {
   validators: number;
   fixture: FixtureMeta;
-  cairn: MergedResult;
-  lodestar: MergedResult;
+  /** null with --import-only */
+  cairn: MergedResult | null;
+  lodestar: MergedResult | null;
   cairnOnly: CairnOnlyResult | null;
 }
 
@@ -157,6 +164,7 @@ async function benchSize(n: number, args: Args): Promise<SizeResult> {
   process.stderr.write(`\n== ${n} validators\n`);
   const fixture = await runChild<FixtureMeta>(["prepare", "--validators", String(n)], ["--max-old-space-size=8192"]);
   const runArgs = ["--validators", String(n), "--warmup", String(args.warmup), "--runs", String(args.runs)];
+  if (args.importOnly) return { validators: n, fixture, cairn: null, lodestar: null, cairnOnly: await importRounds(runArgs, args.rounds) };
   const cairn: ImplResult[] = [];
   const lodestar: ImplResult[] = [];
   for (let round = 0; round < args.rounds; round++) {
@@ -186,6 +194,18 @@ async function benchSize(n: number, args: Args): Promise<SizeResult> {
   return { validators: n, fixture, cairn: c, lodestar: l, cairnOnly };
 }
 
+/** The cairn-only block import figures, `rounds` processes, their runs merged as `merge` does. */
+async function importRounds(runArgs: string[], rounds: number): Promise<CairnOnlyResult> {
+  const results: CairnOnlyResult[] = [];
+  for (let round = 0; round < rounds; round++) {
+    process.stderr.write(`-- round ${round + 1}/${rounds}: cairn block import\n`);
+    results.push(await runChild<CairnOnlyResult>(["cairn-only", "--import-only", ...runArgs], CHILD_NODE_ARGS));
+  }
+  const timings: Record<string, Timing> = {};
+  for (const key of Object.keys(results[0].timings)) timings[key] = summarize(results.flatMap((r) => r.timings[key].runs));
+  return { ...results[0], timings, peakRssMb: Math.max(...results.map((r) => r.peakRssMb)) };
+}
+
 const COMPARED: [key: string, label: string][] = [
   ["epochTransition", "epoch transition (processSlots over the boundary, incl. clone + commit)"],
   ["block", "block, 128 attestations, no signature checks (incl. state root)"],
@@ -197,10 +217,13 @@ const COMPARED: [key: string, label: string][] = [
 
 const CAIRN_ONLY: [key: string, label: string][] = [
   ["blockImportPool2", "block import, all signatures checked, BLS on 2 worker threads"],
+  ["blockImportPool2Cpu", "  CPU time of that import, all threads"],
+  ["blockImportPool2MainThread", "  until the main thread is done with it (then it waits for the workers)"],
   ["blockImportPool1", "block import, all signatures checked, BLS on 1 worker thread"],
   ["blockImportOneThread", "block import, all signatures checked, BLS on the main thread"],
-  ["signatureSets", "  of which: the block's signature sets (pubkey aggregation)"],
-  ["blsVerifyMainThread", "  of which: one batch verification of those sets, one thread"],
+  ["blockImportOneThreadCpu", "  CPU time of that import"],
+  ["signatureSets", "  of which: the block's signature sets (signing roots, committees)"],
+  ["blsVerifyMainThread", "  of which: pubkey aggregation and one batch verification of those sets, one thread"],
   ["shuffling", "shuffling of the whole active registry (unshuffleList)"],
   ["decodeBlock", "decoding the block (SignedBeaconBlock, 128 attestations)"],
   ["forkChoiceVotes", "fork choice: every validator's vote moves (onAttestation)"],
@@ -213,16 +236,18 @@ export function formatTable(results: SizeResult[]): string {
   const lines: string[] = [];
   for (const r of results) {
     lines.push(`### ${r.validators.toLocaleString("en-US")} validators`, "");
-    lines.push("| figure (median, ms) | Cairn | Lodestar | Cairn/Lodestar |", "|---|---:|---:|---:|");
-    for (const [key, label] of COMPARED) {
-      const c = r.cairn.timings[key];
-      const l = r.lodestar.timings[key];
-      lines.push(`| ${label} | ${ms(c)} | ${ms(l)} | ${(c.median / l.median).toFixed(2)} |`);
+    if (r.cairn && r.lodestar) {
+      lines.push("| figure (median, ms) | Cairn | Lodestar | Cairn/Lodestar |", "|---|---:|---:|---:|");
+      for (const [key, label] of COMPARED) {
+        const c = r.cairn.timings[key];
+        const l = r.lodestar.timings[key];
+        lines.push(`| ${label} | ${ms(c)} | ${ms(l)} | ${(c.median / l.median).toFixed(2)} |`);
+      }
+      const rss = (label: string, c: number, l: number) => lines.push(`| ${label} | ${c.toFixed(0)} | ${l.toFixed(0)} | ${(c / l).toFixed(2)} |`);
+      rss("peak RSS, MB: every step once, own process", r.cairn.peakRssMb, r.lodestar.peakRssMb);
+      rss("peak RSS, MB: the benchmark loop's process", r.cairn.loopPeakRssMb, r.lodestar.loopPeakRssMb);
+      lines.push("");
     }
-    const rss = (label: string, c: number, l: number) => lines.push(`| ${label} | ${c.toFixed(0)} | ${l.toFixed(0)} | ${(c / l).toFixed(2)} |`);
-    rss("peak RSS, MB: every step once, own process", r.cairn.peakRssMb, r.lodestar.peakRssMb);
-    rss("peak RSS, MB: the benchmark loop's process", r.cairn.loopPeakRssMb, r.lodestar.loopPeakRssMb);
-    lines.push("");
     if (r.cairnOnly) {
       lines.push("| Cairn only (median, ms) | |", "|---|---:|");
       for (const [key, label] of CAIRN_ONLY) {
@@ -257,7 +282,7 @@ async function ensureLodestar(): Promise<void> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  await ensureLodestar();
+  if (!args.importOnly) await ensureLodestar();
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   const results: SizeResult[] = [];

@@ -65,7 +65,7 @@ async function main(args: string[]): Promise<void> {
     }
     case "cairn-only": {
       const { runCairnOnly } = await import("./cairnOnly.js");
-      result = await runCairnOnly(readFixtures(validators), opts, log);
+      result = await runCairnOnly(readFixtures(validators), opts, log, args.includes("--import-only"));
       break;
     }
     default:

@@ -1,5 +1,6 @@
 // Stage 3: the state transition. The pre-state is the proposer stage's state advanced through the empty slots to
-// the block's slot; the block's other signatures go to the BLS pool while the transition runs on this thread.
+// the block's slot; the block's other signatures go to the BLS pool (whose workers also aggregate the attesters'
+// keys) while the transition runs on this thread.
 import type { BlockSummary } from "../../fork-choice/index.js";
 import { getBlockSignatureSets, processBlock, processSlots, type CachedBeaconState } from "../../state-transition/index.js";
 import { getAttestingIndices } from "../../state-transition/util/attestation.js";
@@ -32,7 +33,7 @@ export async function verifyBlockStateTransition(ctx: StateTransitionContext, gv
       });
       signaturesValid = ctx.bls.verifySignatureSets(sets);
     } catch {
-      // a set that cannot be built (an attester without a valid key) is an invalid signature
+      // a set that cannot be built (a signer outside the registry, an empty aggregate) is an invalid signature
       throw new BlockError({ code: "INVALID_SIGNATURE", root: gv.root });
     }
   }

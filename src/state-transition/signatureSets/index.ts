@@ -1,6 +1,6 @@
 // Every signature a block carries, as sets the caller can batch-verify (one multi-pairing for the whole block).
 // Deposits are not here: an invalid deposit signature skips the deposit instead of invalidating the block.
-import { aggregateValidatedPublicKeys, type PublicKey, type SignatureSet } from "../../crypto/bls.js";
+import type { IndexedSignatureSet, PublicKey, SignatureSet } from "../../crypto/bls.js";
 import { primitive } from "../../types/index.js";
 import type {
   Attestation,
@@ -65,13 +65,13 @@ export function getProposerSlashingSignatureSets(cached: CachedBeaconState, slas
   });
 }
 
-// the signature check of is_valid_indexed_attestation (FastAggregateVerify as one aggregated pubkey); a slashing's
-// attestation holds its data exactly (bigint), one built from an Attestation as numbers: the same root either way
+// the signature check of is_valid_indexed_attestation (FastAggregateVerify: the verifier aggregates the keys); a
+// slashing's attestation holds its data exactly (bigint), one built from an Attestation as numbers: the same root
 export function getIndexedAttestationSignatureSet(
   cached: CachedBeaconState,
   indexed: IndexedAttestation | SlashingIndexedAttestation,
   domain?: Uint8Array,
-): SignatureSet {
+): IndexedSignatureSet {
   const { config: c, state } = cached;
   const data = indexed.data;
   const dataRoot =
@@ -79,7 +79,8 @@ export function getIndexedAttestationSignatureSet(
       ? c.types.SlashingAttestationData.hashTreeRoot(data as SlashingIndexedAttestation["data"])
       : c.types.AttestationData.hashTreeRoot(data as IndexedAttestation["data"]);
   return {
-    pubkey: aggregatePubkeysOf(cached, indexed.attestingIndices),
+    pubkeys: cached.epochCtx.pubkeyCache,
+    indices: checkedIndices(cached, indexed.attestingIndices),
     signingRoot: c.types.SigningData.hashTreeRoot({
       objectRoot: dataRoot,
       domain: domain ?? getDomain(c, state, c.DOMAIN_BEACON_ATTESTER, data.target.epoch),
@@ -90,14 +91,15 @@ export function getIndexedAttestationSignatureSet(
 
 /**
  * The signature set of an attestation of a block: that of get_indexed_attestation(state, attestation), with the
- * attesters' keys aggregated in committee order (the aggregate does not depend on the order, so the indices need
- * no sorting; their validity is the committee's).
+ * attesters in committee order (the aggregate does not depend on the order, so the indices need no sorting; their
+ * validity is the committee's).
  */
-export function getAttestationSignatureSet(cached: CachedBeaconState, attestation: Attestation, domain?: Uint8Array): SignatureSet {
+export function getAttestationSignatureSet(cached: CachedBeaconState, attestation: Attestation, domain?: Uint8Array): IndexedSignatureSet {
   const { config: c, state } = cached;
   const data = attestation.data;
   return {
-    pubkey: aggregatePubkeysOf(cached, getAttestingIndices(cached.epochCtx, data, attestation.aggregationBits)),
+    pubkeys: cached.epochCtx.pubkeyCache,
+    indices: checkedIndices(cached, getAttestingIndices(cached.epochCtx, data, attestation.aggregationBits)),
     signingRoot: computeSigningRoot(
       c,
       c.types.AttestationData,
@@ -108,19 +110,17 @@ export function getAttestationSignatureSet(cached: CachedBeaconState, attestatio
   };
 }
 
-/** The aggregate of the validators' cached public keys. */
-function aggregatePubkeysOf(cached: CachedBeaconState, indices: ArrayLike<number>): PublicKey {
+/**
+ * Signers of an aggregate, checked against this state's registry. Their keys are not looked up here: the verifier
+ * aggregates them (an invalid key makes the set invalid there).
+ */
+function checkedIndices<T extends ArrayLike<number>>(cached: CachedBeaconState, indices: T): T {
+  if (indices.length === 0) throw new Error("aggregate of zero public keys");
   const validatorCount = cached.state.validators.length;
-  const cache = cached.epochCtx.pubkeyCache;
-  const pubkeys = new Array<PublicKey>(indices.length);
   for (let k = 0; k < indices.length; k++) {
-    const index = indices[k];
-    if (index >= validatorCount) throw new Error(`validator index ${index} out of range`);
-    const pk = cache.getPubkey(index);
-    if (!pk) throw new InvalidPubkeyError(`validator ${index} has an invalid public key`);
-    pubkeys[k] = pk;
+    if (!(indices[k] < validatorCount)) throw new Error(`validator index ${indices[k]} out of range`);
   }
-  return aggregateValidatedPublicKeys(pubkeys);
+  return indices;
 }
 
 export function getAttesterSlashingSignatureSets(cached: CachedBeaconState, slashing: AttesterSlashing): SignatureSet[] {
@@ -140,7 +140,8 @@ export function getVoluntaryExitSignatureSet(cached: CachedBeaconState, signedEx
 
 /**
  * All signature sets of a block, computed on the state after process_slots to the block's slot and before
- * process_block. Attestation committees come from the epoch context, so this is cheap besides the pubkey aggregation.
+ * process_block. Attestation committees come from the epoch context, and attestations name their signers by index
+ * (the verifier aggregates their keys), so this is cheap: signing roots and committee lookups.
  */
 export interface BlockSignatureSetOptions {
   skipProposerSignature?: boolean;
@@ -152,10 +153,7 @@ export function getBlockSignatureSets(cached: CachedBeaconState, signedBlock: Si
   return Array.from(iterateBlockSignatureSets(cached, signedBlock, opts));
 }
 
-/**
- * getBlockSignatureSets one set at a time, so a caller can start verifying the first sets (e.g. on other threads)
- * while the later ones, mostly attestations with ~100 keys each to aggregate, are still being built.
- */
+/** getBlockSignatureSets one set at a time, so a caller can start verifying the first sets while the rest are built. */
 export function* iterateBlockSignatureSets(cached: CachedBeaconState, signedBlock: SignedBeaconBlock, opts: BlockSignatureSetOptions = {}): Generator<SignatureSet> {
   const block = signedBlock.message;
   const body = block.body;
