@@ -3,7 +3,6 @@ import "../crypto/hasher.js";
 import {
   BitListType,
   BitVectorType,
-  ContainerNodeStructType,
   ContainerType,
   ListBasicType,
   ListCompositeType,
@@ -13,7 +12,9 @@ import {
   type ValueOf,
 } from "@chainsafe/ssz";
 import { ATTESTATION_SUBNET_COUNT, DEPOSIT_CONTRACT_TREE_DEPTH, JUSTIFICATION_BITS_LENGTH, MAX_REQUEST_BLOCKS, type ChainConfig } from "../params/index.js";
+import { batchHashedContainerViewDU } from "./hashTree.js";
 import * as p from "./primitive.js";
+import { ValidatorNodeStructType } from "./validator.js";
 
 export function createPhase0Types(c: ChainConfig) {
   const Fork = new ContainerType(
@@ -25,18 +26,9 @@ export function createPhase0Types(c: ChainConfig) {
     { typeName: "ForkData", jsonCase: "snake" },
   );
   const Checkpoint = new ContainerType({ epoch: p.Epoch, root: p.Root }, { typeName: "Checkpoint", jsonCase: "snake" });
-  const validatorFields = {
-    pubkey: p.BLSPubkey,
-    withdrawalCredentials: p.Bytes32,
-    effectiveBalance: p.Gwei,
-    slashed: p.Boolean,
-    activationEligibilityEpoch: p.Epoch,
-    activationEpoch: p.Epoch,
-    exitEpoch: p.Epoch,
-    withdrawableEpoch: p.Epoch,
-  };
-  // The registry stores each validator as one struct node: reads are a property access, not a subtree walk.
-  const Validator = new ContainerNodeStructType(validatorFields, { typeName: "Validator", jsonCase: "snake" });
+  // The registry stores each validator as one struct node: reads are a property access, not a subtree walk. Its
+  // serialize, deserialize and hash are hand-written for the fixed layout (validator.ts).
+  const Validator = new ValidatorNodeStructType();
   const AttestationData = new ContainerType(
     { slot: p.Slot, index: p.CommitteeIndex, beaconBlockRoot: p.Root, source: Checkpoint, target: Checkpoint },
     { typeName: "AttestationData", jsonCase: "snake" },
@@ -170,7 +162,8 @@ export function createPhase0Types(c: ChainConfig) {
       currentJustifiedCheckpoint: Checkpoint,
       finalizedCheckpoint: Checkpoint,
     },
-    { typeName: "BeaconState", jsonCase: "snake" },
+    // hashTreeRoot() hashes the new nodes level by level in batches (hashTree.ts).
+    { typeName: "BeaconState", jsonCase: "snake", getContainerTreeViewDUClass: batchHashedContainerViewDU },
   );
 
   // p2p-interface.md: the networking containers (MetaData, Status, ... as the spec names them)

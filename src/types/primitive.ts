@@ -1,4 +1,42 @@
-import { BooleanType, ByteVectorType, UintNumberType, UintBigintType } from "@chainsafe/ssz";
+import { LeafNode, type Node } from "@chainsafe/persistent-merkle-tree";
+import { BooleanType, ByteVectorType, UintNumberType, UintBigintType, type ByteViews } from "@chainsafe/ssz";
+
+/**
+ * ByteVector[32] (roots, randao mixes) whose tree is one leaf: read and written as the leaf's 8 little-endian
+ * words, without the generic path's node array per value. A state holds ~82,000 of them (the randao mixes and
+ * the block and state roots). Same bytes and nodes as ByteVectorType(32).
+ */
+class Bytes32Type extends ByteVectorType {
+  constructor() {
+    super(32);
+  }
+
+  override tree_serializeToBytes({ dataView }: ByteViews, offset: number, node: Node): number {
+    dataView.setInt32(offset, node.h0, true);
+    dataView.setInt32(offset + 4, node.h1, true);
+    dataView.setInt32(offset + 8, node.h2, true);
+    dataView.setInt32(offset + 12, node.h3, true);
+    dataView.setInt32(offset + 16, node.h4, true);
+    dataView.setInt32(offset + 20, node.h5, true);
+    dataView.setInt32(offset + 24, node.h6, true);
+    dataView.setInt32(offset + 28, node.h7, true);
+    return offset + 32;
+  }
+
+  override tree_deserializeFromBytes({ dataView }: ByteViews, start: number, end: number): Node {
+    this.assertValidSize(end - start);
+    return new LeafNode(
+      dataView.getInt32(start, true),
+      dataView.getInt32(start + 4, true),
+      dataView.getInt32(start + 8, true),
+      dataView.getInt32(start + 12, true),
+      dataView.getInt32(start + 16, true),
+      dataView.getInt32(start + 20, true),
+      dataView.getInt32(start + 24, true),
+      dataView.getInt32(start + 28, true),
+    );
+  }
+}
 
 // uint64 as a JS number. Slots and epochs use clipInfinity so FAR_FUTURE_EPOCH (2^64-1) round-trips as Infinity;
 // balances never exceed 2^53 on a real chain. A container's uint64 above 2^53 (only in fuzzed input) is rounded on
@@ -23,7 +61,7 @@ export const Bytes1 = new ByteVectorType(1);
 export const Bytes4 = new ByteVectorType(4);
 export const Bytes8 = new ByteVectorType(8);
 export const Bytes20 = new ByteVectorType(20);
-export const Bytes32 = new ByteVectorType(32);
+export const Bytes32 = new Bytes32Type();
 export const Bytes48 = new ByteVectorType(48);
 export const Bytes96 = new ByteVectorType(96);
 

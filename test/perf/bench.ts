@@ -6,6 +6,7 @@
 //                        a figure's median is over all its runs of all rounds, so load changes on a shared machine
 //                        hit both implementations alike
 //   --no-cairn-only      skip Cairn's own benchmarks (block import with BLS, shuffling, block decoding, fork choice)
+//   --ssz-only           only state serialize, deserialize and fresh hashTreeRoot (no transitions, RSS passes, Cairn only)
 //   --out FILE           where the JSON goes (default test/perf/results/<date>.json)
 //
 // Inputs are built once per registry size and cached in ~/.cache/cairn/bench (see fixtures.ts, pubkeys.ts). Each
@@ -32,6 +33,7 @@ interface Args {
   warmup: number;
   rounds: number;
   cairnOnly: boolean;
+  sszOnly: boolean;
   out: string;
 }
 
@@ -42,6 +44,7 @@ function parseArgs(argv: string[]): Args {
     warmup: 5,
     rounds: 2,
     cairnOnly: true,
+    sszOnly: false,
     out: join(repo, "test/perf/results", `${new Date().toISOString().slice(0, 19).replace(/:/g, "-")}.json`),
   };
   const int = (name: string, v: string | undefined, min: number): number => {
@@ -72,12 +75,16 @@ function parseArgs(argv: string[]): Args {
       case "--no-cairn-only":
         args.cairnOnly = false;
         break;
+      case "--ssz-only":
+        args.sszOnly = true;
+        args.cairnOnly = false;
+        break;
       case "--out":
         args.out = resolve(argv[++i] ?? "");
         break;
       case "--help":
       case "-h":
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(0, 12).join("\n").replace(/^\/\/ ?/gm, "") + "\n");
+        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(0, 13).join("\n").replace(/^\/\/ ?/gm, "") + "\n");
         process.exit(0);
         break;
       default:
@@ -131,7 +138,7 @@ interface MemoryResult {
   roots: Record<string, string>;
 }
 
-function merge(results: ImplResult[], memory: MemoryResult): MergedResult {
+function merge(results: ImplResult[], memory: MemoryResult | null): MergedResult {
   const timings: Record<string, Timing> = {};
   for (const key of Object.keys(results[0].timings)) timings[key] = summarize(results.flatMap((r) => r.timings[key].runs));
   for (const r of results) {
@@ -139,14 +146,16 @@ function merge(results: ImplResult[], memory: MemoryResult): MergedResult {
       if (v !== results[0].roots[k]) throw new Error(`${r.impl}: ${k} root differs between rounds`);
     }
   }
-  for (const k of ["epochPost", "blockPost"]) {
-    if (memory.roots[k] !== results[0].roots[k]) throw new Error(`${memory.impl}: ${k} root differs in the memory pass`);
+  if (memory !== null) {
+    for (const k of ["epochPost", "blockPost"]) {
+      if (memory.roots[k] !== results[0].roots[k]) throw new Error(`${memory.impl}: ${k} root differs in the memory pass`);
+    }
+    if (memory.roots.deserialized !== results[0].roots.epochPre) throw new Error(`${memory.impl}: deserialized root differs in the memory pass`);
   }
-  if (memory.roots.deserialized !== results[0].roots.epochPre) throw new Error(`${memory.impl}: deserialized root differs in the memory pass`);
   return {
     timings,
     roots: results[0].roots,
-    peakRssMb: memory.peakRssMb,
+    peakRssMb: memory?.peakRssMb ?? NaN,
     loopPeakRssMb: Math.max(...results.map((r) => r.peakRssMb)),
     loopPeakRssMbPerRound: results.map((r) => r.peakRssMb),
     loadedRssMb: Math.max(...results.map((r) => r.loadedRssMb)),
@@ -157,6 +166,7 @@ async function benchSize(n: number, args: Args): Promise<SizeResult> {
   process.stderr.write(`\n== ${n} validators\n`);
   const fixture = await runChild<FixtureMeta>(["prepare", "--validators", String(n)], ["--max-old-space-size=8192"]);
   const runArgs = ["--validators", String(n), "--warmup", String(args.warmup), "--runs", String(args.runs)];
+  if (args.sszOnly) runArgs.push("--ssz-only");
   const cairn: ImplResult[] = [];
   const lodestar: ImplResult[] = [];
   for (let round = 0; round < args.rounds; round++) {
@@ -167,9 +177,13 @@ async function benchSize(n: number, args: Args): Promise<SizeResult> {
       (impl === "cairn" ? cairn : lodestar).push(r);
     }
   }
-  process.stderr.write(`-- peak RSS passes\n`);
-  const cairnMemory = await runChild<MemoryResult>(["cairn-rss", "--validators", String(n)], CHILD_NODE_ARGS);
-  const lodestarMemory = await runChild<MemoryResult>(["lodestar-rss", "--validators", String(n)], CHILD_NODE_ARGS);
+  let cairnMemory: MemoryResult | null = null;
+  let lodestarMemory: MemoryResult | null = null;
+  if (!args.sszOnly) {
+    process.stderr.write(`-- peak RSS passes\n`);
+    cairnMemory = await runChild<MemoryResult>(["cairn-rss", "--validators", String(n)], CHILD_NODE_ARGS);
+    lodestarMemory = await runChild<MemoryResult>(["lodestar-rss", "--validators", String(n)], CHILD_NODE_ARGS);
+  }
   const c = merge(cairn, cairnMemory);
   const l = merge(lodestar, lodestarMemory);
   const mismatches = Object.keys(c.roots).filter((k) => c.roots[k] !== l.roots[k]);
@@ -177,7 +191,7 @@ async function benchSize(n: number, args: Args): Promise<SizeResult> {
     const detail = mismatches.map((k) => `  ${k}: cairn ${c.roots[k]} lodestar ${l.roots[k]}`).join("\n");
     throw new Error(`Cairn and Lodestar reached different roots from the same input:\n${detail}`);
   }
-  process.stderr.write(`-- roots agree: epoch post-state ${c.roots.epochPost}, block post-state ${c.roots.blockPost}\n`);
+  process.stderr.write(`-- roots agree: ${Object.entries(c.roots).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
   let cairnOnly: CairnOnlyResult | null = null;
   if (args.cairnOnly) {
     process.stderr.write(`-- cairn only\n`);
@@ -217,10 +231,11 @@ export function formatTable(results: SizeResult[]): string {
     for (const [key, label] of COMPARED) {
       const c = r.cairn.timings[key];
       const l = r.lodestar.timings[key];
+      if (c === undefined || l === undefined) continue;
       lines.push(`| ${label} | ${ms(c)} | ${ms(l)} | ${(c.median / l.median).toFixed(2)} |`);
     }
     const rss = (label: string, c: number, l: number) => lines.push(`| ${label} | ${c.toFixed(0)} | ${l.toFixed(0)} | ${(c / l).toFixed(2)} |`);
-    rss("peak RSS, MB: every step once, own process", r.cairn.peakRssMb, r.lodestar.peakRssMb);
+    if (!Number.isNaN(r.cairn.peakRssMb)) rss("peak RSS, MB: every step once, own process", r.cairn.peakRssMb, r.lodestar.peakRssMb);
     rss("peak RSS, MB: the benchmark loop's process", r.cairn.loopPeakRssMb, r.lodestar.loopPeakRssMb);
     lines.push("");
     if (r.cairnOnly) {
@@ -284,7 +299,7 @@ async function main(): Promise<void> {
       "@chainsafe/persistent-merkle-tree (cairn)": versionOf("@chainsafe/persistent-merkle-tree"),
       "@chainsafe/blst (cairn)": versionOf("@chainsafe/blst"),
     },
-    options: { runs: args.runs, warmup: args.warmup, rounds: args.rounds },
+    options: { runs: args.runs, warmup: args.warmup, rounds: args.rounds, sszOnly: args.sszOnly },
     results,
     table,
   };

@@ -39,6 +39,7 @@ export function runComparison<S, V, B>(
   fx: FixtureFiles,
   opts: MeasureOpts,
   log: (msg: string) => void,
+  sszOnly = false,
 ): ImplResult {
   const timings: Record<string, Timing> = {};
   const roots: Record<string, string> = {};
@@ -53,12 +54,28 @@ export function runComparison<S, V, B>(
   const loadedRssMb = process.memoryUsage().rss / 2 ** 20;
   log(`${a.name}: states loaded in ${(performance.now() - t0).toFixed(0)} ms, RSS ${loadedRssMb.toFixed(0)} MB`);
 
+  if (!sszOnly) stateTransitionFigures(a, fx, opts, log, epochBase, blockBase, block, timings, roots);
+  sszFigures(a, fx, opts, log, epochBase, timings, roots);
+  return { impl: a.name, validators: fx.validators, timings, roots, peakRssMb: peakRssMb(), loadedRssMb, notes };
+}
+
+function stateTransitionFigures<S, V, B>(
+  a: Adapter<S, V, B>,
+  fx: FixtureFiles,
+  opts: MeasureOpts,
+  log: (msg: string) => void,
+  epochBase: S,
+  blockBase: S,
+  block: B,
+  timings: Record<string, Timing>,
+  roots: Record<string, string>,
+): void {
   // Epoch transition, then the (incremental) hashTreeRoot of its post-state, timed apart in the same run.
   const epochRuns: number[] = [];
   const htrRuns: number[] = [];
   for (let i = 0; i < opts.warmup + opts.runs; i++) {
     const pre = a.fresh(epochBase);
-    t0 = performance.now();
+    const t0 = performance.now();
     const post = a.epochTransition(pre, fx.epochPreSlot + 1);
     const t1 = performance.now();
     const root = toHex(a.hashTreeRoot(post));
@@ -86,7 +103,18 @@ export function runComparison<S, V, B>(
     },
   );
   log(`${a.name}: block ${timings.block.median.toFixed(1)} ms`);
+}
 
+/** Serialize the loaded epoch pre-state, deserialize its bytes to a tree, hash a freshly deserialized tree. */
+function sszFigures<S, V, B>(
+  a: Adapter<S, V, B>,
+  fx: FixtureFiles,
+  opts: MeasureOpts,
+  log: (msg: string) => void,
+  epochBase: S,
+  timings: Record<string, Timing>,
+  roots: Record<string, string>,
+): void {
   let bytes: Uint8Array = new Uint8Array(0);
   timings.serialize = measure(
     opts,
@@ -109,8 +137,6 @@ export function runComparison<S, V, B>(
     },
   );
   log(`${a.name}: serialize ${timings.serialize.median.toFixed(1)} ms, deserialize ${timings.deserialize.median.toFixed(1)} ms, hashTreeRoot fresh ${timings.hashTreeRootFresh.median.toFixed(1)} ms`);
-
-  return { impl: a.name, validators: fx.validators, timings, roots, peakRssMb: peakRssMb(), loadedRssMb, notes };
 }
 
 /**
