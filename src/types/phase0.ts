@@ -8,13 +8,12 @@ import {
   ListCompositeType,
   ListUintNum64Type,
   VectorBasicType,
-  VectorCompositeType,
   type ValueOf,
 } from "@chainsafe/ssz";
 import { ATTESTATION_SUBNET_COUNT, DEPOSIT_CONTRACT_TREE_DEPTH, JUSTIFICATION_BITS_LENGTH, MAX_REQUEST_BLOCKS, type ChainConfig } from "../params/index.js";
 import { batchHashedContainerViewDU } from "./hashTree.js";
 import * as p from "./primitive.js";
-import { ValidatorNodeStructType } from "./validator.js";
+import { ValidatorListType, ValidatorNodeStructType } from "./validator.js";
 
 export function createPhase0Types(c: ChainConfig) {
   const Fork = new ContainerType(
@@ -47,8 +46,8 @@ export function createPhase0Types(c: ChainConfig) {
     { depositRoot: p.Root, depositCount: p.UintNum64, blockHash: p.Bytes32 },
     { typeName: "Eth1Data", jsonCase: "snake" },
   );
-  const HistoricalBlockRoots = new VectorCompositeType(p.Root, c.SLOTS_PER_HISTORICAL_ROOT);
-  const HistoricalStateRoots = new VectorCompositeType(p.Root, c.SLOTS_PER_HISTORICAL_ROOT);
+  const HistoricalBlockRoots = new p.RootsVectorType(c.SLOTS_PER_HISTORICAL_ROOT);
+  const HistoricalStateRoots = new p.RootsVectorType(c.SLOTS_PER_HISTORICAL_ROOT);
   const HistoricalBatch = new ContainerType(
     { blockRoots: HistoricalBlockRoots, stateRoots: HistoricalStateRoots },
     { typeName: "HistoricalBatch", jsonCase: "snake" },
@@ -92,7 +91,7 @@ export function createPhase0Types(c: ChainConfig) {
     { typeName: "Attestation", jsonCase: "snake" },
   );
   const Deposit = new ContainerType(
-    { proof: new VectorCompositeType(p.Bytes32, DEPOSIT_CONTRACT_TREE_DEPTH + 1), data: DepositData },
+    { proof: new p.RootsVectorType(DEPOSIT_CONTRACT_TREE_DEPTH + 1), data: DepositData },
     { typeName: "Deposit", jsonCase: "snake" },
   );
   const VoluntaryExit = new ContainerType(
@@ -150,10 +149,10 @@ export function createPhase0Types(c: ChainConfig) {
       eth1Data: Eth1Data,
       eth1DataVotes: new ListCompositeType(Eth1Data, c.EPOCHS_PER_ETH1_VOTING_PERIOD * c.SLOTS_PER_EPOCH),
       eth1DepositIndex: p.UintNum64,
-      validators: new ListCompositeType(Validator, c.VALIDATOR_REGISTRY_LIMIT),
+      validators: new ValidatorListType(Validator, c.VALIDATOR_REGISTRY_LIMIT),
       // Balances are packed 4 per chunk; this list type reads and writes them in bulk.
       balances: new ListUintNum64Type(c.VALIDATOR_REGISTRY_LIMIT),
-      randaoMixes: new VectorCompositeType(p.Bytes32, c.EPOCHS_PER_HISTORICAL_VECTOR),
+      randaoMixes: new p.RootsVectorType(c.EPOCHS_PER_HISTORICAL_VECTOR),
       slashings: new VectorBasicType(p.Gwei, c.EPOCHS_PER_SLASHINGS_VECTOR),
       previousEpochAttestations: EpochAttestations,
       currentEpochAttestations: EpochAttestations,

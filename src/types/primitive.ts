@@ -1,5 +1,5 @@
-import { LeafNode, type Node } from "@chainsafe/persistent-merkle-tree";
-import { BooleanType, ByteVectorType, UintNumberType, UintBigintType, type ByteViews } from "@chainsafe/ssz";
+import { getNodesAtDepth, LeafNode, packedNodeRootsToBytes, packedRootsBytesToNode, type Node } from "@chainsafe/persistent-merkle-tree";
+import { BooleanType, ByteVectorType, UintNumberType, UintBigintType, VectorCompositeType, type ByteViews } from "@chainsafe/ssz";
 
 /**
  * ByteVector[32] (roots, randao mixes) whose tree is one leaf: read and written as the leaf's 8 little-endian
@@ -62,6 +62,28 @@ export const Bytes4 = new ByteVectorType(4);
 export const Bytes8 = new ByteVectorType(8);
 export const Bytes20 = new ByteVectorType(20);
 export const Bytes32 = new Bytes32Type();
+
+/**
+ * Vector[Bytes32, N] (block and state roots, randao mixes, deposit proofs). Each element is one leaf at the chunk
+ * depth, so the vector's tree is that of N*32 packed bytes: read and written in one pass instead of one generic
+ * element call per root.
+ */
+export class RootsVectorType extends VectorCompositeType<typeof Bytes32> {
+  constructor(length: number) {
+    super(Bytes32, length);
+  }
+
+  override tree_serializeToBytes({ dataView }: ByteViews, offset: number, node: Node): number {
+    const size = this.length * 32;
+    packedNodeRootsToBytes(dataView, offset, size, getNodesAtDepth(node, this.chunkDepth, 0, this.length));
+    return offset + size;
+  }
+
+  override tree_deserializeFromBytes({ dataView }: ByteViews, start: number, end: number): Node {
+    if (end - start !== this.length * 32) throw new Error(`${this.typeName}: invalid size ${end - start}, expected ${this.length * 32}`);
+    return packedRootsBytesToNode(this.chunkDepth, dataView, start, end);
+  }
+}
 export const Bytes48 = new ByteVectorType(48);
 export const Bytes96 = new ByteVectorType(96);
 

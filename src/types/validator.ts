@@ -4,8 +4,16 @@
 // spec's (phase0 `Validator`): fixed size, so serialization is a sequence of writes at known offsets, and the hash
 // tree root is the merkleization of 8 chunks whose first is the root of the 48-byte pubkey.
 import { byteArrayIntoHashObject } from "@chainsafe/as-sha256";
-import { hashInto, type Node } from "@chainsafe/persistent-merkle-tree";
-import { BranchNodeStruct, ContainerNodeStructType, ContainerType, type ByteViews, type ValueOf } from "@chainsafe/ssz";
+import { BranchNode, getNodesAtDepth, hashInto, LeafNode, subtreeFillToContents, type Node } from "@chainsafe/persistent-merkle-tree";
+import {
+  BranchNodeStruct,
+  ContainerNodeStructType,
+  ContainerType,
+  ListCompositeTreeViewDU,
+  ListCompositeType,
+  type ByteViews,
+  type ValueOf,
+} from "@chainsafe/ssz";
 import * as p from "./primitive.js";
 
 export const validatorFields = {
@@ -110,6 +118,47 @@ export class ValidatorNodeStructType extends ContainerNodeStructType<typeof vali
   override value_toTree(value: ValidatorValue): Node {
     return new ValidatorNode(this.fullTree, value);
   }
+}
+
+/**
+ * The registry, List[Validator, limit], whose tree serialize and deserialize loop over the validator nodes in one
+ * place (ssz's shared array loop calls each element type through one call site that every list type uses).
+ */
+export class ValidatorListType extends ListCompositeType<ValidatorNodeStructType> {
+  override tree_serializeToBytes(output: ByteViews, offset: number, node: Node): number {
+    const length = this.tree_getLength(node);
+    return serializeValidatorNodes(this.elementType, getNodesAtDepth(this.tree_getChunksNode(node), this.chunkDepth, 0, length), length, output, offset);
+  }
+
+  override tree_deserializeFromBytes(data: ByteViews, start: number, end: number): Node {
+    const size = end - start;
+    if (size % VALIDATOR_SIZE !== 0) throw new Error(`size ${size} is not multiple of element fixedSize ${VALIDATOR_SIZE}`);
+    const length = size / VALIDATOR_SIZE;
+    if (length > this.limit) throw new Error(`Invalid list length ${length} over limit ${this.limit}`);
+    const nodes = new Array<Node>(length);
+    for (let i = 0; i < length; i++) {
+      const at = start + i * VALIDATOR_SIZE;
+      nodes[i] = this.elementType.tree_deserializeFromBytes(data, at, at + VALIDATOR_SIZE);
+    }
+    return new BranchNode(subtreeFillToContents(nodes, this.chunkDepth), LeafNode.fromUint32(length));
+  }
+
+  override getViewDU(node: Node, cache?: unknown): ListCompositeTreeViewDU<ValidatorNodeStructType> {
+    return new ValidatorListTreeViewDU(this, node, cache as never);
+  }
+}
+
+class ValidatorListTreeViewDU extends ListCompositeTreeViewDU<ValidatorNodeStructType> {
+  override serializeToBytes(output: ByteViews, offset: number): number {
+    this.commit();
+    this.populateAllNodes();
+    return serializeValidatorNodes(this.type.elementType, this.nodes, this._length, output, offset);
+  }
+}
+
+function serializeValidatorNodes(type: ValidatorNodeStructType, nodes: Node[], length: number, output: ByteViews, offset: number): number {
+  for (let i = 0; i < length; i++) offset = type.value_serializeToBytes(output, offset, (nodes[i] as ValidatorNode).value);
+  return offset;
 }
 
 // Scratch space for hashing up to BATCH validators per hashInto call (one call per tree level).

@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import type { CairnOnlyResult } from "./cairnOnly.js";
 import { RESULT_PREFIX } from "./files.js";
 import type { FixtureMeta } from "./fixtures.js";
-import { summarize, type ImplResult, type Timing } from "./harness.js";
+import { median, summarize, type ImplResult, type Timing } from "./harness.js";
 
 const SIZES = [16384, 100_000, 250_000];
 const here = dirname(fileURLToPath(import.meta.url));
@@ -140,7 +140,13 @@ interface MemoryResult {
 
 function merge(results: ImplResult[], memory: MemoryResult | null): MergedResult {
   const timings: Record<string, Timing> = {};
-  for (const key of Object.keys(results[0].timings)) timings[key] = summarize(results.flatMap((r) => r.timings[key].runs));
+  for (const key of Object.keys(results[0].timings)) {
+    timings[key] = summarize(results.flatMap((r) => r.timings[key].runs));
+    if (results.every((r) => r.timings[key].cpu !== undefined)) {
+      const cpuRuns = results.flatMap((r) => r.timings[key].cpu?.runs ?? []);
+      timings[key].cpu = { median: median(cpuRuns), runs: cpuRuns };
+    }
+  }
   for (const r of results) {
     for (const [k, v] of Object.entries(r.roots)) {
       if (v !== results[0].roots[k]) throw new Error(`${r.impl}: ${k} root differs between rounds`);
@@ -238,6 +244,16 @@ export function formatTable(results: SizeResult[]): string {
     if (!Number.isNaN(r.cairn.peakRssMb)) rss("peak RSS, MB: every step once, own process", r.cairn.peakRssMb, r.lodestar.peakRssMb);
     rss("peak RSS, MB: the benchmark loop's process", r.cairn.loopPeakRssMb, r.lodestar.loopPeakRssMb);
     lines.push("");
+    const cpuRows = COMPARED.filter(([key]) => r.cairn.timings[key]?.cpu !== undefined && r.lodestar.timings[key]?.cpu !== undefined);
+    if (cpuRows.length > 0) {
+      lines.push("| CPU time of the same runs (median, ms: user + system, all threads) | Cairn | Lodestar | Cairn/Lodestar |", "|---|---:|---:|---:|");
+      for (const [key, label] of cpuRows) {
+        const c = r.cairn.timings[key].cpu?.median ?? NaN;
+        const l = r.lodestar.timings[key].cpu?.median ?? NaN;
+        lines.push(`| ${label} | ${c.toFixed(1)} | ${l.toFixed(1)} | ${(c / l).toFixed(2)} |`);
+      }
+      lines.push("");
+    }
     if (r.cairnOnly) {
       lines.push("| Cairn only (median, ms) | |", "|---|---:|");
       for (const [key, label] of CAIRN_ONLY) {

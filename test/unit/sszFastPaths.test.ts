@@ -163,6 +163,12 @@ test("BeaconState: tree serialize, deserialize and batched hashTreeRoot equal th
   // The original view is untouched.
   assert.equal(hex(view.hashTreeRoot()), root);
 
+  // The registry and the roots vectors refuse bytes of the wrong size, as the generic array types do.
+  const views = (b: Uint8Array) => ({ uint8Array: b, dataView: new DataView(b.buffer, b.byteOffset, b.byteLength) });
+  assert.throws(() => t.BeaconState.fields.validators.tree_deserializeFromBytes(views(new Uint8Array(242)), 0, 241), /not multiple/);
+  assert.throws(() => t.BeaconState.fields.randaoMixes.tree_deserializeFromBytes(views(new Uint8Array(64 * 32)), 0, 64 * 32 - 32), /invalid size/);
+  assert.throws(() => t.BeaconState.deserialize(bytes.subarray(0, bytes.length - 1)));
+
   // hashTreeBatched on an already hashed tree changes nothing.
   hashTreeBatched(view.node);
   assert.equal(hex(view.node.root), root);
