@@ -52,6 +52,11 @@ function readUint64(dv: DataView, offset: number, clip: boolean): number {
   return hi * TWO_POW_32 + lo;
 }
 
+/** A copy of data[start, end) (a view if `reuseBytes`), as ssz does: a Buffer's own slice() would not copy. */
+function copyBytes(data: Uint8Array, start: number, end: number, reuseBytes: boolean | undefined): Uint8Array {
+  return reuseBytes ? Uint8Array.prototype.subarray.call(data, start, end) : Uint8Array.prototype.slice.call(data, start, end);
+}
+
 /**
  * A registry entry: the validator as a value (reads are property accesses), whose root is computed from the value
  * without building its subtree. `left`/`right` (proofs, tree walks) still build the generic subtree.
@@ -98,10 +103,9 @@ export class ValidatorNodeStructType extends ContainerNodeStructType<typeof vali
     if (end - start !== VALIDATOR_SIZE) throw new Error(`Validator: invalid size ${end - start}, expected ${VALIDATOR_SIZE}`);
     const slashedByte = uint8Array[start + 88];
     if (slashedByte > 1) throw new Error(`Boolean: invalid value: ${slashedByte}`);
-    const bytes = (from: number, to: number) => (reuseBytes ? uint8Array.subarray(from, to) : uint8Array.slice(from, to));
     return {
-      pubkey: bytes(start, start + 48),
-      withdrawalCredentials: bytes(start + 48, start + 80),
+      pubkey: copyBytes(uint8Array, start, start + 48, reuseBytes),
+      withdrawalCredentials: copyBytes(uint8Array, start + 48, start + 80, reuseBytes),
       effectiveBalance: readUint64(dataView, start + 80, false),
       slashed: slashedByte === 1,
       activationEligibilityEpoch: readUint64(dataView, start + 89, true),

@@ -83,6 +83,12 @@ test("Validator: fast serialize, deserialize and roots equal the generic contain
     assert.equal(hex(fast.value_toTree(v).right.root), hex(g.right.root));
     assert.equal(hex(treeBytes(fast, node, 121)), hex(bytes));
   }
+  // Decoding from a Buffer copies the bytes, as the generic path does (Buffer.prototype.slice would not).
+  const buf = Buffer.from(generic.serialize(validators[0]));
+  const decoded = fast.deserialize(buf);
+  buf.fill(0xaa);
+  assert.equal(hex(decoded.pubkey), hex(validators[0].pubkey));
+  assert.equal(hex(decoded.withdrawalCredentials), hex(validators[0].withdrawalCredentials));
   // Many at once (more than one batch), some already hashed.
   const nodes = validators.map((v) => fast.value_toTree(v) as ValidatorNode);
   void nodes[3].root;
