@@ -2,7 +2,8 @@
 // chunks per validator), and ssz's generic container code walks the 8 fields one by one, allocates a field-range
 // array per validator on decode, and builds (then drops) a 15-node tree to hash each one. The layout below is the
 // spec's (phase0 `Validator`): fixed size, so serialization is a sequence of writes at known offsets, and the hash
-// tree root is the merkleization of 8 chunks whose first is the root of the 48-byte pubkey.
+// tree root is the merkleization of 8 chunks whose first is the root of the 48-byte pubkey. ValidatorListType is the
+// registry list built on it.
 import { byteArrayIntoHashObject } from "@chainsafe/as-sha256";
 import { BranchNode, getNodesAtDepth, hashInto, LeafNode, subtreeFillToContents, type Node } from "@chainsafe/persistent-merkle-tree";
 import {
