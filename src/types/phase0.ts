@@ -3,17 +3,17 @@ import "../crypto/hasher.js";
 import {
   BitListType,
   BitVectorType,
-  ContainerNodeStructType,
   ContainerType,
   ListBasicType,
   ListCompositeType,
   ListUintNum64Type,
   VectorBasicType,
-  VectorCompositeType,
   type ValueOf,
 } from "@chainsafe/ssz";
 import { ATTESTATION_SUBNET_COUNT, DEPOSIT_CONTRACT_TREE_DEPTH, JUSTIFICATION_BITS_LENGTH, MAX_REQUEST_BLOCKS, type ChainConfig } from "../params/index.js";
+import { batchHashedContainerViewDU } from "./hashTree.js";
 import * as p from "./primitive.js";
+import { ValidatorListType, ValidatorNodeStructType } from "./validator.js";
 
 export function createPhase0Types(c: ChainConfig) {
   const Fork = new ContainerType(
@@ -25,18 +25,9 @@ export function createPhase0Types(c: ChainConfig) {
     { typeName: "ForkData", jsonCase: "snake" },
   );
   const Checkpoint = new ContainerType({ epoch: p.Epoch, root: p.Root }, { typeName: "Checkpoint", jsonCase: "snake" });
-  const validatorFields = {
-    pubkey: p.BLSPubkey,
-    withdrawalCredentials: p.Bytes32,
-    effectiveBalance: p.Gwei,
-    slashed: p.Boolean,
-    activationEligibilityEpoch: p.Epoch,
-    activationEpoch: p.Epoch,
-    exitEpoch: p.Epoch,
-    withdrawableEpoch: p.Epoch,
-  };
-  // The registry stores each validator as one struct node: reads are a property access, not a subtree walk.
-  const Validator = new ContainerNodeStructType(validatorFields, { typeName: "Validator", jsonCase: "snake" });
+  // The registry stores each validator as one struct node: reads are a property access, not a subtree walk. Its
+  // serialize, deserialize and hash are hand-written for the fixed layout (validator.ts).
+  const Validator = new ValidatorNodeStructType();
   const AttestationData = new ContainerType(
     { slot: p.Slot, index: p.CommitteeIndex, beaconBlockRoot: p.Root, source: Checkpoint, target: Checkpoint },
     { typeName: "AttestationData", jsonCase: "snake" },
@@ -55,8 +46,8 @@ export function createPhase0Types(c: ChainConfig) {
     { depositRoot: p.Root, depositCount: p.UintBn64, blockHash: p.Bytes32 },
     { typeName: "Eth1Data", jsonCase: "snake" },
   );
-  const HistoricalBlockRoots = new VectorCompositeType(p.Root, c.SLOTS_PER_HISTORICAL_ROOT);
-  const HistoricalStateRoots = new VectorCompositeType(p.Root, c.SLOTS_PER_HISTORICAL_ROOT);
+  const HistoricalBlockRoots = new p.RootsVectorType(c.SLOTS_PER_HISTORICAL_ROOT);
+  const HistoricalStateRoots = new p.RootsVectorType(c.SLOTS_PER_HISTORICAL_ROOT);
   const HistoricalBatch = new ContainerType(
     { blockRoots: HistoricalBlockRoots, stateRoots: HistoricalStateRoots },
     { typeName: "HistoricalBatch", jsonCase: "snake" },
@@ -113,7 +104,7 @@ export function createPhase0Types(c: ChainConfig) {
     { typeName: "Attestation", jsonCase: "snake" },
   );
   const Deposit = new ContainerType(
-    { proof: new VectorCompositeType(p.Bytes32, DEPOSIT_CONTRACT_TREE_DEPTH + 1), data: DepositData },
+    { proof: new p.RootsVectorType(DEPOSIT_CONTRACT_TREE_DEPTH + 1), data: DepositData },
     { typeName: "Deposit", jsonCase: "snake" },
   );
   const VoluntaryExit = new ContainerType(
@@ -171,10 +162,10 @@ export function createPhase0Types(c: ChainConfig) {
       eth1Data: Eth1Data,
       eth1DataVotes: new ListCompositeType(Eth1Data, c.EPOCHS_PER_ETH1_VOTING_PERIOD * c.SLOTS_PER_EPOCH),
       eth1DepositIndex: p.UintNum64,
-      validators: new ListCompositeType(Validator, c.VALIDATOR_REGISTRY_LIMIT),
+      validators: new ValidatorListType(Validator, c.VALIDATOR_REGISTRY_LIMIT),
       // Balances are packed 4 per chunk; this list type reads and writes them in bulk.
       balances: new ListUintNum64Type(c.VALIDATOR_REGISTRY_LIMIT),
-      randaoMixes: new VectorCompositeType(p.Bytes32, c.EPOCHS_PER_HISTORICAL_VECTOR),
+      randaoMixes: new p.RootsVectorType(c.EPOCHS_PER_HISTORICAL_VECTOR),
       slashings: new VectorBasicType(p.Gwei, c.EPOCHS_PER_SLASHINGS_VECTOR),
       previousEpochAttestations: EpochAttestations,
       currentEpochAttestations: EpochAttestations,
@@ -183,7 +174,8 @@ export function createPhase0Types(c: ChainConfig) {
       currentJustifiedCheckpoint: Checkpoint,
       finalizedCheckpoint: Checkpoint,
     },
-    { typeName: "BeaconState", jsonCase: "snake" },
+    // hashTreeRoot() hashes the new nodes level by level in batches (hashTree.ts).
+    { typeName: "BeaconState", jsonCase: "snake", getContainerTreeViewDUClass: batchHashedContainerViewDU },
   );
 
   // p2p-interface.md: the networking containers (MetaData, Status, ... as the spec names them)

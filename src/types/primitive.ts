@@ -1,4 +1,42 @@
-import { BooleanType, ByteVectorType, UintNumberType, UintBigintType } from "@chainsafe/ssz";
+import { getNodesAtDepth, LeafNode, packedNodeRootsToBytes, packedRootsBytesToNode, type Node } from "@chainsafe/persistent-merkle-tree";
+import { BooleanType, ByteVectorType, UintNumberType, UintBigintType, VectorCompositeType, type ByteViews } from "@chainsafe/ssz";
+
+/**
+ * ByteVector[32] (roots, randao mixes) whose tree is one leaf: read and written as the leaf's 8 little-endian
+ * words, without the generic path's node array per value. A state holds ~82,000 of them (the randao mixes and
+ * the block and state roots). Same bytes and nodes as ByteVectorType(32).
+ */
+class Bytes32Type extends ByteVectorType {
+  constructor() {
+    super(32);
+  }
+
+  override tree_serializeToBytes({ dataView }: ByteViews, offset: number, node: Node): number {
+    dataView.setInt32(offset, node.h0, true);
+    dataView.setInt32(offset + 4, node.h1, true);
+    dataView.setInt32(offset + 8, node.h2, true);
+    dataView.setInt32(offset + 12, node.h3, true);
+    dataView.setInt32(offset + 16, node.h4, true);
+    dataView.setInt32(offset + 20, node.h5, true);
+    dataView.setInt32(offset + 24, node.h6, true);
+    dataView.setInt32(offset + 28, node.h7, true);
+    return offset + 32;
+  }
+
+  override tree_deserializeFromBytes({ dataView }: ByteViews, start: number, end: number): Node {
+    this.assertValidSize(end - start);
+    return new LeafNode(
+      dataView.getInt32(start, true),
+      dataView.getInt32(start + 4, true),
+      dataView.getInt32(start + 8, true),
+      dataView.getInt32(start + 12, true),
+      dataView.getInt32(start + 16, true),
+      dataView.getInt32(start + 20, true),
+      dataView.getInt32(start + 24, true),
+      dataView.getInt32(start + 28, true),
+    );
+  }
+}
 
 // uint64 is a JS number (UintNumberType: fast) wherever the v0.12.3 spec refuses every value >= 2^53, and a bigint
 // (UintBn64: same SSZ schema, so the same bytes and roots) where it accepts any value.
@@ -40,7 +78,29 @@ export const Bytes1 = new ByteVectorType(1);
 export const Bytes4 = new ByteVectorType(4);
 export const Bytes8 = new ByteVectorType(8);
 export const Bytes20 = new ByteVectorType(20);
-export const Bytes32 = new ByteVectorType(32);
+export const Bytes32 = new Bytes32Type();
+
+/**
+ * Vector[Bytes32, N] (block and state roots, randao mixes, deposit proofs). Each element is one leaf at the chunk
+ * depth, so the vector's tree is that of N*32 packed bytes: read and written in one pass instead of one generic
+ * element call per root.
+ */
+export class RootsVectorType extends VectorCompositeType<typeof Bytes32> {
+  constructor(length: number) {
+    super(Bytes32, length);
+  }
+
+  override tree_serializeToBytes({ dataView }: ByteViews, offset: number, node: Node): number {
+    const size = this.length * 32;
+    packedNodeRootsToBytes(dataView, offset, size, getNodesAtDepth(node, this.chunkDepth, 0, this.length));
+    return offset + size;
+  }
+
+  override tree_deserializeFromBytes({ dataView }: ByteViews, start: number, end: number): Node {
+    if (end - start !== this.length * 32) throw new Error(`${this.typeName}: invalid size ${end - start}, expected ${this.length * 32}`);
+    return packedRootsBytesToNode(this.chunkDepth, dataView, start, end);
+  }
+}
 export const Bytes48 = new ByteVectorType(48);
 export const Bytes96 = new ByteVectorType(96);
 

@@ -7,6 +7,7 @@
 //                        hit both implementations alike
 //   --no-cairn-only      skip Cairn's own benchmarks (block import with BLS, shuffling, block decoding, fork choice)
 //   --import-only        only Cairn's block import figures (with BLS), K rounds of them: no Lodestar, no comparison
+//   --ssz-only           only state serialize, deserialize and fresh hashTreeRoot (no transitions, RSS passes, Cairn only)
 //   --out FILE           where the JSON goes (default test/perf/results/<date>.json)
 //
 // Inputs are built once per registry size and cached in ~/.cache/cairn/bench (see fixtures.ts, pubkeys.ts). Each
@@ -20,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import type { CairnOnlyResult } from "./cairnOnly.js";
 import { RESULT_PREFIX } from "./files.js";
 import type { FixtureMeta } from "./fixtures.js";
-import { summarize, type ImplResult, type Timing } from "./harness.js";
+import { median, summarize, type ImplResult, type Timing } from "./harness.js";
 
 const SIZES = [16384, 100_000, 250_000];
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +35,7 @@ interface Args {
   rounds: number;
   cairnOnly: boolean;
   importOnly: boolean;
+  sszOnly: boolean;
   out: string;
 }
 
@@ -45,6 +47,7 @@ function parseArgs(argv: string[]): Args {
     rounds: 2,
     cairnOnly: true,
     importOnly: false,
+    sszOnly: false,
     out: join(repo, "test/perf/results", `${new Date().toISOString().slice(0, 19).replace(/:/g, "-")}.json`),
   };
   const int = (name: string, v: string | undefined, min: number): number => {
@@ -77,6 +80,10 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--import-only":
         args.importOnly = true;
+        break;
+      case "--ssz-only":
+        args.sszOnly = true;
+        args.cairnOnly = false;
         break;
       case "--out":
         args.out = resolve(argv[++i] ?? "");
@@ -138,22 +145,30 @@ interface MemoryResult {
   roots: Record<string, string>;
 }
 
-function merge(results: ImplResult[], memory: MemoryResult): MergedResult {
+function merge(results: ImplResult[], memory: MemoryResult | null): MergedResult {
   const timings: Record<string, Timing> = {};
-  for (const key of Object.keys(results[0].timings)) timings[key] = summarize(results.flatMap((r) => r.timings[key].runs));
+  for (const key of Object.keys(results[0].timings)) {
+    timings[key] = summarize(results.flatMap((r) => r.timings[key].runs));
+    if (results.every((r) => r.timings[key].cpu !== undefined)) {
+      const cpuRuns = results.flatMap((r) => r.timings[key].cpu?.runs ?? []);
+      timings[key].cpu = { median: median(cpuRuns), runs: cpuRuns };
+    }
+  }
   for (const r of results) {
     for (const [k, v] of Object.entries(r.roots)) {
       if (v !== results[0].roots[k]) throw new Error(`${r.impl}: ${k} root differs between rounds`);
     }
   }
-  for (const k of ["epochPost", "blockPost"]) {
-    if (memory.roots[k] !== results[0].roots[k]) throw new Error(`${memory.impl}: ${k} root differs in the memory pass`);
+  if (memory !== null) {
+    for (const k of ["epochPost", "blockPost"]) {
+      if (memory.roots[k] !== results[0].roots[k]) throw new Error(`${memory.impl}: ${k} root differs in the memory pass`);
+    }
+    if (memory.roots.deserialized !== results[0].roots.epochPre) throw new Error(`${memory.impl}: deserialized root differs in the memory pass`);
   }
-  if (memory.roots.deserialized !== results[0].roots.epochPre) throw new Error(`${memory.impl}: deserialized root differs in the memory pass`);
   return {
     timings,
     roots: results[0].roots,
-    peakRssMb: memory.peakRssMb,
+    peakRssMb: memory?.peakRssMb ?? NaN,
     loopPeakRssMb: Math.max(...results.map((r) => r.peakRssMb)),
     loopPeakRssMbPerRound: results.map((r) => r.peakRssMb),
     loadedRssMb: Math.max(...results.map((r) => r.loadedRssMb)),
@@ -165,6 +180,7 @@ async function benchSize(n: number, args: Args): Promise<SizeResult> {
   const fixture = await runChild<FixtureMeta>(["prepare", "--validators", String(n)], ["--max-old-space-size=8192"]);
   const runArgs = ["--validators", String(n), "--warmup", String(args.warmup), "--runs", String(args.runs)];
   if (args.importOnly) return { validators: n, fixture, cairn: null, lodestar: null, cairnOnly: await importRounds(runArgs, args.rounds) };
+  if (args.sszOnly) runArgs.push("--ssz-only");
   const cairn: ImplResult[] = [];
   const lodestar: ImplResult[] = [];
   for (let round = 0; round < args.rounds; round++) {
@@ -175,9 +191,13 @@ async function benchSize(n: number, args: Args): Promise<SizeResult> {
       (impl === "cairn" ? cairn : lodestar).push(r);
     }
   }
-  process.stderr.write(`-- peak RSS passes\n`);
-  const cairnMemory = await runChild<MemoryResult>(["cairn-rss", "--validators", String(n)], CHILD_NODE_ARGS);
-  const lodestarMemory = await runChild<MemoryResult>(["lodestar-rss", "--validators", String(n)], CHILD_NODE_ARGS);
+  let cairnMemory: MemoryResult | null = null;
+  let lodestarMemory: MemoryResult | null = null;
+  if (!args.sszOnly) {
+    process.stderr.write(`-- peak RSS passes\n`);
+    cairnMemory = await runChild<MemoryResult>(["cairn-rss", "--validators", String(n)], CHILD_NODE_ARGS);
+    lodestarMemory = await runChild<MemoryResult>(["lodestar-rss", "--validators", String(n)], CHILD_NODE_ARGS);
+  }
   const c = merge(cairn, cairnMemory);
   const l = merge(lodestar, lodestarMemory);
   const mismatches = Object.keys(c.roots).filter((k) => c.roots[k] !== l.roots[k]);
@@ -185,7 +205,7 @@ async function benchSize(n: number, args: Args): Promise<SizeResult> {
     const detail = mismatches.map((k) => `  ${k}: cairn ${c.roots[k]} lodestar ${l.roots[k]}`).join("\n");
     throw new Error(`Cairn and Lodestar reached different roots from the same input:\n${detail}`);
   }
-  process.stderr.write(`-- roots agree: epoch post-state ${c.roots.epochPost}, block post-state ${c.roots.blockPost}\n`);
+  process.stderr.write(`-- roots agree: ${Object.entries(c.roots).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
   let cairnOnly: CairnOnlyResult | null = null;
   if (args.cairnOnly) {
     process.stderr.write(`-- cairn only\n`);
@@ -241,12 +261,24 @@ export function formatTable(results: SizeResult[]): string {
       for (const [key, label] of COMPARED) {
         const c = r.cairn.timings[key];
         const l = r.lodestar.timings[key];
+        if (c === undefined || l === undefined) continue;
         lines.push(`| ${label} | ${ms(c)} | ${ms(l)} | ${(c.median / l.median).toFixed(2)} |`);
       }
       const rss = (label: string, c: number, l: number) => lines.push(`| ${label} | ${c.toFixed(0)} | ${l.toFixed(0)} | ${(c / l).toFixed(2)} |`);
-      rss("peak RSS, MB: every step once, own process", r.cairn.peakRssMb, r.lodestar.peakRssMb);
+      if (!Number.isNaN(r.cairn.peakRssMb)) rss("peak RSS, MB: every step once, own process", r.cairn.peakRssMb, r.lodestar.peakRssMb);
       rss("peak RSS, MB: the benchmark loop's process", r.cairn.loopPeakRssMb, r.lodestar.loopPeakRssMb);
       lines.push("");
+      const [rc, rl] = [r.cairn, r.lodestar];
+      const cpuRows = COMPARED.filter(([key]) => rc.timings[key]?.cpu !== undefined && rl.timings[key]?.cpu !== undefined);
+      if (cpuRows.length > 0) {
+        lines.push("| CPU time of the same runs (median, ms: user + system, all threads) | Cairn | Lodestar | Cairn/Lodestar |", "|---|---:|---:|---:|");
+        for (const [key, label] of cpuRows) {
+          const c = r.cairn.timings[key].cpu?.median ?? NaN;
+          const l = r.lodestar.timings[key].cpu?.median ?? NaN;
+          lines.push(`| ${label} | ${c.toFixed(1)} | ${l.toFixed(1)} | ${(c / l).toFixed(2)} |`);
+        }
+        lines.push("");
+      }
     }
     if (r.cairnOnly) {
       lines.push("| Cairn only (median, ms) | |", "|---|---:|");
@@ -309,7 +341,7 @@ async function main(): Promise<void> {
       "@chainsafe/persistent-merkle-tree (cairn)": versionOf("@chainsafe/persistent-merkle-tree"),
       "@chainsafe/blst (cairn)": versionOf("@chainsafe/blst"),
     },
-    options: { runs: args.runs, warmup: args.warmup, rounds: args.rounds },
+    options: { runs: args.runs, warmup: args.warmup, rounds: args.rounds, sszOnly: args.sszOnly },
     results,
     table,
   };

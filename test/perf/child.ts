@@ -1,4 +1,4 @@
-// One benchmark process: `node child.js <mode> --validators N [--warmup W] [--runs R]`, mode one of
+// One benchmark process: `node child.js <mode> --validators N [--warmup W] [--runs R] [--ssz-only]`, mode one of
 //   prepare     build the fixtures for N validators into the bench cache (if missing)
 //   cairn       the comparison protocol on Cairn
 //   lodestar    the comparison protocol on Lodestar
@@ -51,7 +51,7 @@ async function main(args: string[]): Promise<void> {
       const { runComparison } = await import("./compare.js");
       const adapter =
         mode === "cairn" ? (await import("./cairnAdapter.js")).cairnAdapter() : await (await import("./lodestarAdapter.js")).lodestarAdapter();
-      result = runComparison(adapter as never, { ...fx, epochPreSlot: fx.meta.epochPreSlot, validators }, opts, log);
+      result = runComparison(adapter as never, { ...fx, epochPreSlot: fx.meta.epochPreSlot, validators }, opts, log, args.includes("--ssz-only"));
       break;
     }
     case "cairn-rss":

@@ -39,6 +39,7 @@ export function runComparison<S, V, B>(
   fx: FixtureFiles,
   opts: MeasureOpts,
   log: (msg: string) => void,
+  sszOnly = false,
 ): ImplResult {
   const timings: Record<string, Timing> = {};
   const roots: Record<string, string> = {};
@@ -47,18 +48,36 @@ export function runComparison<S, V, B>(
   let t0 = performance.now();
   const epochBase = a.load(fx.epochPre);
   roots.epochPre = toHex(a.hashTreeRoot(epochBase));
-  const blockBase = a.load(fx.blockPre);
-  roots.blockPre = toHex(a.hashTreeRoot(blockBase));
-  const block = a.decodeBlock(fx.block);
-  const loadedRssMb = process.memoryUsage().rss / 2 ** 20;
-  log(`${a.name}: states loaded in ${(performance.now() - t0).toFixed(0)} ms, RSS ${loadedRssMb.toFixed(0)} MB`);
+  let loadedRssMb = process.memoryUsage().rss / 2 ** 20;
+  if (!sszOnly) {
+    const blockBase = a.load(fx.blockPre);
+    roots.blockPre = toHex(a.hashTreeRoot(blockBase));
+    const block = a.decodeBlock(fx.block);
+    loadedRssMb = process.memoryUsage().rss / 2 ** 20;
+    log(`${a.name}: states loaded in ${(performance.now() - t0).toFixed(0)} ms, RSS ${loadedRssMb.toFixed(0)} MB`);
+    stateTransitionFigures(a, fx, opts, log, epochBase, blockBase, block, timings, roots);
+  }
+  sszFigures(a, fx, opts, log, epochBase, timings, roots);
+  return { impl: a.name, validators: fx.validators, timings, roots, peakRssMb: peakRssMb(), loadedRssMb, notes };
+}
 
+function stateTransitionFigures<S, V, B>(
+  a: Adapter<S, V, B>,
+  fx: FixtureFiles,
+  opts: MeasureOpts,
+  log: (msg: string) => void,
+  epochBase: S,
+  blockBase: S,
+  block: B,
+  timings: Record<string, Timing>,
+  roots: Record<string, string>,
+): void {
   // Epoch transition, then the (incremental) hashTreeRoot of its post-state, timed apart in the same run.
   const epochRuns: number[] = [];
   const htrRuns: number[] = [];
   for (let i = 0; i < opts.warmup + opts.runs; i++) {
     const pre = a.fresh(epochBase);
-    t0 = performance.now();
+    const t0 = performance.now();
     const post = a.epochTransition(pre, fx.epochPreSlot + 1);
     const t1 = performance.now();
     const root = toHex(a.hashTreeRoot(post));
@@ -86,7 +105,18 @@ export function runComparison<S, V, B>(
     },
   );
   log(`${a.name}: block ${timings.block.median.toFixed(1)} ms`);
+}
 
+/** Serialize the loaded epoch pre-state, deserialize its bytes to a tree, hash a freshly deserialized tree. */
+function sszFigures<S, V, B>(
+  a: Adapter<S, V, B>,
+  fx: FixtureFiles,
+  opts: MeasureOpts,
+  log: (msg: string) => void,
+  epochBase: S,
+  timings: Record<string, Timing>,
+  roots: Record<string, string>,
+): void {
   let bytes: Uint8Array = new Uint8Array(0);
   timings.serialize = measure(
     opts,
@@ -109,8 +139,6 @@ export function runComparison<S, V, B>(
     },
   );
   log(`${a.name}: serialize ${timings.serialize.median.toFixed(1)} ms, deserialize ${timings.deserialize.median.toFixed(1)} ms, hashTreeRoot fresh ${timings.hashTreeRootFresh.median.toFixed(1)} ms`);
-
-  return { impl: a.name, validators: fx.validators, timings, roots, peakRssMb: peakRssMb(), loadedRssMb, notes };
 }
 
 /**

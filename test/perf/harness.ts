@@ -7,6 +7,11 @@ export interface Timing {
   min: number;
   max: number;
   runs: number[];
+  /**
+   * CPU time of the same runs (this process's user + system time, every thread: GC helpers included), ms. On a
+   * machine shared with other work it counts what the code did, not how long it waited for a core.
+   */
+  cpu?: { median: number; runs: number[] };
 }
 
 export interface MeasureOpts {
@@ -37,15 +42,21 @@ export function measure<P, R>(
   after?: (r: R, p: P) => void,
 ): Timing {
   const runs: number[] = [];
+  const cpuRuns: number[] = [];
   for (let i = 0; i < opts.warmup + opts.runs; i++) {
     const p = prepare();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = fn(p);
     const dt = performance.now() - t0;
-    if (i >= opts.warmup) runs.push(dt);
+    const c = process.cpuUsage(c0);
+    if (i >= opts.warmup) {
+      runs.push(dt);
+      cpuRuns.push((c.user + c.system) / 1000);
+    }
     after?.(r, p);
   }
-  return summarize(runs);
+  return { ...summarize(runs), cpu: { median: median(cpuRuns), runs: cpuRuns } };
 }
 
 /** measure() for an asynchronous fn. */
