@@ -90,7 +90,7 @@ async function run(args: string[], io: Io): Promise<number> {
   process.on("SIGTERM", onSignal);
   let report;
   try {
-    report = await runSimulation({ scenario, seed, outDir, basePort, logLevel: v["log-level"], log: (l) => io.stdout(l), signal: controller.signal });
+    report = await runSimulation({ scenario, seed, outDir, basePort, logLevel: v["log-level"], log: (l) => io.stdout(l), live: (l) => io.stderr(l), signal: controller.signal });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
