@@ -11,11 +11,11 @@ import { getNamedConfig } from "../config/index.js";
 import { interopSecretKey } from "../crypto/interop.js";
 import { Testnet, type NodeView } from "../testnet/testnet.js";
 import { toHex } from "../util/bytes.js";
+import { createPrng } from "../util/prng.js";
 import { SlashingProtection } from "../validator/slashingProtection/index.js";
 import { findSlashable, recordsFromInterchange, type BlockRecord, type SlashablePair, type VoteRecord } from "./audit.js";
 import { boundBreach, finalityCheck, headsAgreeCheck, judge, recoveries, type Crash } from "./invariants.js";
 import { LinkProxy } from "./proxy.js";
-import { createPrng } from "../util/prng.js";
 import { degradeLabel, expandScenario, type FaultInterval, type Scenario, type SimEvent } from "./scenario.js";
 import { FakeSntpServer } from "./sntp.js";
 
