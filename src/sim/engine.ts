@@ -1,8 +1,9 @@
 // The simulator: runs a scenario on a local testnet (real `cairn beacon` and `cairn validator` processes, see
 // src/testnet), applies its faults at their slots (links cut at per-link TCP proxies, processes killed with SIGKILL
 // and restarted, clocks moved through each process's clock-offset file, fake SNTP servers lying), samples every node
-// each slot (REST API, metrics, /proc), and judges the invariants: a network-wide slashing audit, heads agreeing
-// after a heal, finality regained after participation returns, no crash it did not cause, resource bounds.
+// each slot (REST API, metrics, /proc), and judges the invariants (src/sim/invariants.ts), the time-bound ones while
+// the run goes on: a network-wide slashing audit, heads agreeing after a heal, finality regained after participation
+// returns, no crash it did not cause, resource bounds.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -10,10 +11,12 @@ import { getNamedConfig } from "../config/index.js";
 import { interopSecretKey } from "../crypto/interop.js";
 import { Testnet, type NodeView } from "../testnet/testnet.js";
 import { toHex } from "../util/bytes.js";
+import { createPrng } from "../util/prng.js";
 import { SlashingProtection } from "../validator/slashingProtection/index.js";
 import { findSlashable, recordsFromInterchange, type BlockRecord, type SlashablePair, type VoteRecord } from "./audit.js";
+import { boundBreach, finalityCheck, headsAgreeCheck, judge, recoveries, type Crash } from "./invariants.js";
 import { LinkProxy } from "./proxy.js";
-import { expandScenario, type FaultInterval, type Scenario, type SimEvent } from "./scenario.js";
+import { degradeLabel, expandScenario, type FaultInterval, type Scenario, type SimEvent } from "./scenario.js";
 import { FakeSntpServer } from "./sntp.js";
 
 export interface SimOptions {
@@ -22,6 +25,8 @@ export interface SimOptions {
   outDir: string;
   basePort: number;
   log: (line: string) => void;
+  /** where an invariant's PASS/FAIL line goes when it is decided during the run (default: log) */
+  live?: (line: string) => void;
   logLevel?: string;
   signal?: AbortSignal;
 }
@@ -45,6 +50,8 @@ export interface Invariant {
   name: string;
   ok: boolean;
   detail: string;
+  /** the slot it was decided at (met, or failed: its deadline, the first sample over a bound, the first crash) */
+  atSlot: number;
 }
 
 export interface SimReport {
@@ -143,7 +150,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     series: s.nodes.map(() => []),
     figures: { timeToFinalityEpochs: [], peakRssMb: s.nodes.map(() => null), slashableMessages: 0, audited: { blocks: 0, votes: 0 } },
   };
-  const crashes: string[] = [];
+  const crashes: Crash[] = [];
   const expectedExit = new WeakSet<ChildProcess>();
   const blocks: BlockRecord[] = [];
   const votes: VoteRecord[] = [];
@@ -160,8 +167,9 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     child.once("exit", (code, sig) => {
       if (expectedExit.has(child) || stopping) return;
       const what = `node ${i} ${p} exited by itself (code ${code}, signal ${sig}) at slot ${currentSlot}`;
-      crashes.push(what);
+      crashes.push({ slot: currentSlot, what });
       o.log(`  ! ${what}\n`);
+      verdict(currentSlot, { name: "no node crashed unless the scenario killed it", ok: false, detail: what });
     });
   };
   const running = (i: number, p: Proc) => {
@@ -204,11 +212,10 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       await store?.close();
     }
   };
-  const setCut = (groups: number[][], cut: boolean) => {
-    for (let a = 0; a < groups.length; a++)
-      for (let b = 0; b < groups.length; b++)
-        if (a !== b) for (const i of groups[a]) for (const j of groups[b]) proxies[i][j]?.setCut(cut);
+  const across = (groups: number[][], f: (i: number, j: number) => void) => {
+    for (let a = 0; a < groups.length; a++) for (let b = 0; b < groups.length; b++) if (a !== b) for (const i of groups[a]) for (const j of groups[b]) f(i, j);
   };
+  const setCut = (groups: number[][], cut: boolean) => across(groups, (i, j) => proxies[i][j]?.setCut(cut));
   const apply = async (e: SimEvent): Promise<string> => {
     const a = e.action;
     switch (a.type) {
@@ -218,6 +225,13 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       case "heal":
         setCut(a.groups, false);
         return `links healed: ${a.groups.map((g) => `{${g.join(",")}}`).join(" | ")}`;
+      case "degrade":
+        // one generator per directed link, from the event's seed: the same --seed draws the same delays and losses
+        across(a.groups, (i, j) => proxies[i][j]?.setShape({ latencyMs: a.latencyMs, jitterMs: a.jitterMs, loss: a.loss, rand: createPrng(a.seed + i * 64 + j) }));
+        return `links degraded (${degradeLabel(a).slice("degrade ".length)} each way): ${a.groups.map((g) => `{${g.join(",")}}`).join(" | ")}`;
+      case "restore":
+        across(a.groups, (i, j) => proxies[i][j]?.setShape(null));
+        return `links restored: ${a.groups.map((g) => `{${g.join(",")}}`).join(" | ")}`;
       case "kill":
         return `node ${a.node} ${a.process} ${await kill(a.node, a.process)}`;
       case "start":
@@ -237,13 +251,41 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     }
   };
 
+  // the invariants decided while the run goes on: each time-bound check as soon as the samples it needs are in
+  const live = o.live ?? o.log;
+  const verdict = (slot: number, x: { name: string; ok: boolean; detail: string }) =>
+    live(`slot ${String(slot).padStart(4)}  ${x.ok ? "PASS" : "FAIL"}  ${x.name}: ${x.detail}\n`);
+  const open = recoveries(plan.intervals).flatMap((f) => [
+    ...(f.recovery === "heal" ? [(settled: number) => headsAgreeCheck(report.series, s, f, settled)] : []),
+    (settled: number) => finalityCheck(report.series, s, f, settled),
+  ]);
+  const breached = new Set<string>();
+  const evaluate = (node: number, row: Sample) => {
+    for (const b of boundBreach(s, node, row)) {
+      if (breached.has(b.name)) continue; // the first breach of each bound; the final line names every node
+      breached.add(b.name);
+      verdict(row.slot, { ...b, ok: false });
+    }
+    // every sample up to this slot is in: none in flight for it or an earlier one
+    const settled = Math.min(lastSampled, ...[...inFlight.values()].map((x) => x - 1));
+    for (let k = 0; k < open.length; k++) {
+      const v = open[k](settled);
+      if (v === null) continue;
+      verdict(v.atSlot, v);
+      open.splice(k--, 1);
+    }
+  };
+
   // one sample per node and slot, taken without holding up the timeline: a node that answers slowly (a loaded
-  // machine) misses samples instead of delaying the faults
-  const inFlight = new Set<number>();
+  // machine) misses samples instead of delaying the faults (one in flight per node, so each node's rows stay in
+  // slot order)
+  const inFlight = new Map<number, number>();
+  let lastSampled = -1;
   const sample = (slot: number): void => {
+    lastSampled = slot;
     net.nodes.forEach((node, i) => {
       if (inFlight.has(i)) return;
-      inFlight.add(i);
+      inFlight.set(i, slot);
       const row: Sample = { slot, up: false, head: null, headRoot: null, justified: null, finalized: null, finalizedRoot: null, participation: null, peers: null, rssMb: null, regenQueue: null, forkChoiceNodes: null };
       const take = async () => {
         if (!running(i, "beacon")) return;
@@ -262,6 +304,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       const done = take().finally(() => {
         inFlight.delete(i);
         report.series[i].push(row);
+        evaluate(i, row);
       });
       pending.add(done);
       void done.finally(() => pending.delete(done));
@@ -316,7 +359,6 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       sample(slot);
     }
     await Promise.all(pending);
-    report.series.forEach((rows) => rows.sort((a, b) => a.slot - b.slot));
     // the last epoch's first block and transition may still be on their way to some nodes (a busy machine): give
     // them two slots to agree before calling it a disagreement, as cairn testnet does
     const agree = (vs: NodeView[]) => new Set(vs.map((v) => `${v.up}:${v.finalizedEpoch}:${v.finalizedRoot}`)).size === 1;
@@ -373,87 +415,4 @@ async function collectChains(net: Testnet, series: Sample[][], blocks: BlockReco
       );
     }
   }
-}
-
-/** The invariants, each a pass/fail line (exported for tests: it reads only the report and the final views). */
-export function judge(r: SimReport, s: Scenario, crashes: string[], finalViews: NodeView[]): void {
-  const spe = s.slotsPerEpoch;
-  const e = s.expect;
-  const inv = (name: string, ok: boolean, detail: string) => r.invariants.push({ name, ok, detail });
-  inv(
-    "no slashable messages (network-wide audit)",
-    r.slashable.length === 0,
-    `${r.figures.audited.blocks} block and ${r.figures.audited.votes} vote records audited; ${r.slashable.length} slashable pair(s)`,
-  );
-  inv("no node crashed unless the scenario killed it", crashes.length === 0, crashes.length === 0 ? "every exit was the simulator's" : crashes.join("; "));
-  // a node's latest sample at `slot` (up to two slots old: a slow node misses some)
-  const at = (i: number, slot: number) => r.series[i].findLast((x) => x.slot <= slot && x.slot >= slot - 2);
-  const lastSlot = s.epochs * spe;
-  for (const f of r.faults) {
-    if (f.recovery === null || f.toSlot === null) continue;
-    const from = f.toSlot;
-    if (f.recovery === "heal") {
-      const until = from + e.headsAgreeWithinEpochs * spe;
-      let agreedAt: number | null = null;
-      for (let slot = from; slot <= Math.min(until, lastSlot) && agreedAt === null; slot++) {
-        // one head block everywhere (the same slot is not enough: the two sides of a split build rival chains)
-        const ups = r.series.map((_, i) => at(i, slot)).filter((x) => x?.up && x.head !== null);
-        if (ups.length > 0 && new Set(ups.map((x) => x!.headRoot)).size === 1) agreedAt = slot;
-      }
-      inv(
-        `heads agree (one head block) within ${e.headsAgreeWithinEpochs} epochs after the heal at slot ${from} (${f.label})`,
-        agreedAt !== null,
-        agreedAt !== null ? `one head at slot ${agreedAt} (${agreedAt - from} slots after)` : until > lastSlot ? "the run ended first" : "heads still apart",
-      );
-    }
-    // finality: participation is back once every node that was up before the fault answers again (restarted beacon
-    // nodes take seconds to resume); from the first epoch after that, finalized must move past the highest epoch
-    // any node had finalized by then
-    const wasUp = r.series.flatMap((rows, i) => (rows.some((x) => x.slot < f.fromSlot && x.up) ? [i] : []));
-    let back = from;
-    while (back < lastSlot && !wasUp.every((i) => at(i, back)?.up)) back++;
-    const firstFull = Math.ceil(back / spe) * spe;
-    const deadline = firstFull + e.finalityWithinEpochs * spe;
-    const before = Math.max(-1, ...r.series.flatMap((rows) => rows.filter((x) => x.slot <= back).map((x) => x.finalized ?? -1)));
-    let regained: number | null = null;
-    for (let slot = back; slot <= Math.min(deadline, lastSlot) && regained === null; slot++) {
-      if (r.series.some((_, i) => (at(i, slot)?.finalized ?? -1) > before)) regained = slot;
-    }
-    r.figures.timeToFinalityEpochs.push(regained === null ? null : (regained - from) / spe);
-    const nodesBack = back > from ? `; every node answering again at slot ${back}` : "";
-    inv(
-      `finality regained within ${e.finalityWithinEpochs} epochs of participation returning at slot ${from} (${f.label})`,
-      regained !== null,
-      regained !== null
-        ? `finalized epoch passed ${before} at slot ${regained}, ${((regained - from) / spe).toFixed(2)} epochs after${nodesBack}`
-        : deadline > lastSlot
-          ? `the run ended before the deadline (slot ${deadline})${nodesBack}`
-          : `finalized epoch still ${before} at slot ${deadline}${nodesBack}`,
-    );
-  }
-  // the end: every node up (late joiners too) agrees on the finalized checkpoint and is near the best head
-  const final = finalViews.map((v) => ({ up: v.up, head: v.headSlot, finalized: v.finalizedEpoch, finalizedRoot: v.finalizedRoot }));
-  const ups = final.filter((x) => x.up);
-  const roots = new Set(ups.map((x) => `${x.finalized}:${x.finalizedRoot}`));
-  const best = Math.max(...ups.map((x) => x.head ?? 0));
-  const behind = final.flatMap((x, i) => (x.up && (x.head ?? 0) >= best - e.headsAgreeSlots ? [] : [i]));
-  inv(
-    "at the end every node is up, synced and agrees on the finalized checkpoint",
-    behind.length === 0 && roots.size === 1,
-    `finalized ${[...roots].map((x) => x.split(":")[0]).join("/")}${roots.size > 1 ? " (disagree)" : ""}; ${behind.length === 0 ? "all within " + e.headsAgreeSlots + " slots of head " + best : "behind or down: node " + behind.join(",")}`,
-  );
-  if (e.finalFinalizedEpoch !== null) {
-    const min = Math.min(...final.map((x) => x.finalized ?? -1));
-    inv(`every node finalized epoch ${e.finalFinalizedEpoch} or later by the end`, min >= e.finalFinalizedEpoch, `lowest finalized epoch ${min}`);
-  }
-  const peak = (key: "rssMb" | "regenQueue" | "forkChoiceNodes") => r.series.map((rows) => rows.reduce<number | null>((m, x) => (x[key] === null ? m : Math.max(m ?? 0, x[key]!)), null));
-  const rss = peak("rssMb");
-  r.figures.peakRssMb = rss.map((x) => (x === null ? null : Math.round(x)));
-  const bound = (name: string, values: (number | null)[], max: number, unit: string) => {
-    const worst = Math.max(0, ...values.map((x) => x ?? 0));
-    inv(`${name} at most ${max}${unit}`, worst <= max, `per node: ${values.map((x) => (x === null ? "-" : Math.round(x))).join(", ")}`);
-  };
-  bound("peak RSS (VmHWM) of every beacon node", rss, e.maxRssMb, " MB");
-  bound("regen queue length (cairn_regen_queue_length)", peak("regenQueue"), e.maxRegenQueue, "");
-  bound("fork-choice size (cairn_fork_choice_nodes)", peak("forkChoiceNodes"), e.maxForkChoiceNodes, "");
 }

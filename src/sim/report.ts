@@ -9,6 +9,7 @@ const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"
 const FAULT_COLORS: Record<string, string> = {
   partition: "#f4a582",
   isolate: "#fddbc7",
+  degrade: "#fcbba1",
   kill: "#d1e5f0",
   restart_all: "#92c5de",
   offline: "#e0e0e0",
@@ -82,7 +83,10 @@ function plot(r: SimReport, p: PlotSpec): string {
 export function renderHtml(r: SimReport): string {
   const met = r.invariants.filter((x) => x.ok).length;
   const failed = r.invariants.length - met;
-  const rows = r.invariants.map((x) => `<tr class="${x.ok ? "ok" : "fail"}"><td>${x.ok ? "PASS" : "FAIL"}</td><td>${esc(x.name)}</td><td>${esc(x.detail)}</td></tr>`).join("");
+  const when = (slot: number) => `slot ${slot} (epoch ${(slot / r.slotsPerEpoch).toFixed(2)})`;
+  const rows = r.invariants
+    .map((x) => `<tr class="${x.ok ? "ok" : "fail"}"><td>${x.ok ? "PASS" : "FAIL"}</td><td>${esc(x.name)}</td><td>${esc(x.detail)}</td><td>${when(x.atSlot)}</td></tr>`)
+    .join("");
   const legend = r.nodes
     .map((nd) => `<span style="color:${COLORS[nd.index % COLORS.length]}">&#9632; node ${nd.index} (${nd.validators} validators${nd.startEpoch > 0 ? `, starts at epoch ${nd.startEpoch}` : ""}${nd.followsMean ? ", UNSAFE mean clock" : ""})</span>`)
     .join(" ");

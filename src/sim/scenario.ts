@@ -26,6 +26,7 @@ export type FaultSpec = FaultBase &
   (
     | { kind: "partition"; groups: number[][] | null }
     | { kind: "isolate"; node: number | null }
+    | { kind: "degrade"; groups: number[][] | null; node: number | null; latencyMs: number; jitterMs: number; loss: number }
     | { kind: "kill"; process: ProcessKind; nodes: number[] | null; count: number; everySlots: number | null; untilSlot: number | null }
     | { kind: "restart_all" }
     | { kind: "offline"; nodes: number[] | null; share: number | null }
@@ -111,6 +112,7 @@ const PRESET_SLOTS_PER_EPOCH = { minimal: 8, mainnet: 32 } as const;
 const FAULT_KEYS: Record<FaultSpec["kind"], string[]> = {
   partition: ["groups"],
   isolate: ["node"],
+  degrade: ["groups", "node", "latency_ms", "jitter_ms", "loss"],
   kill: ["process", "nodes", "count", "every_slots", "until_epoch"],
   restart_all: [],
   offline: ["nodes", "share"],
@@ -162,6 +164,14 @@ export function parseScenario(text: string, source = "scenario"): Scenario {
     if (p !== "beacon" && p !== "validator" && p !== "both") throw new ScenarioError(`${path}: beacon, validator or both, got ${JSON.stringify(p)}`);
     return p;
   };
+  const groupsOf = (v: unknown, path: string): number[][] | null => {
+    if (v === undefined) return null;
+    const groups = list(v, path).map((g, gi) => nodeList(g, `${path}[${gi}]`));
+    const all = groups.flat();
+    if (new Set(all).size !== all.length) throw new ScenarioError(`${path}: a node is in two groups`);
+    if (groups.length < 2) throw new ScenarioError(`${path}: at least two groups`);
+    return groups;
+  };
   const endSlot = epochs * slotsPerEpoch;
   const faults = list(doc.faults ?? [], `${source}: faults`).map((f, i): FaultSpec => {
     const path = `${source}: faults[${i}]`;
@@ -178,14 +188,17 @@ export function parseScenario(text: string, source = "scenario"): Scenario {
     const base = { atSlot, forSlots };
     const count = (dflt: number) => int(f.count ?? dflt, `${path}.count`, 1, nodes.length);
     switch (k) {
-      case "partition": {
-        const groups = f.groups === undefined ? null : list(f.groups, `${path}.groups`).map((g, gi) => nodeList(g, `${path}.groups[${gi}]`));
-        if (groups) {
-          const all = groups.flat();
-          if (new Set(all).size !== all.length) throw new ScenarioError(`${path}.groups: a node is in two groups`);
-          if (groups.length < 2) throw new ScenarioError(`${path}.groups: at least two groups`);
-        }
-        return { ...base, kind: k, groups };
+      case "partition":
+        return { ...base, kind: k, groups: groupsOf(f.groups, `${path}.groups`) };
+      case "degrade": {
+        if (f.groups !== undefined && f.node !== undefined) throw new ScenarioError(`${path}: give groups or node, not both`);
+        if (forSlots === null) throw new ScenarioError(`${path}: degrade needs for_slots or for_epochs (healed then)`);
+        const latencyMs = int(f.latency_ms ?? 0, `${path}.latency_ms`, 0, 10_000);
+        const jitterMs = int(f.jitter_ms ?? 0, `${path}.jitter_ms`, 0, latencyMs);
+        const loss = num(f.loss ?? 0, `${path}.loss`, 0, 1);
+        if (latencyMs === 0 && loss === 0) throw new ScenarioError(`${path}: a degrade needs latency_ms or loss`);
+        const node = f.node === undefined ? null : nodeIndex(f.node, `${path}.node`);
+        return { ...base, kind: k, groups: groupsOf(f.groups, `${path}.groups`), node, latencyMs, jitterMs, loss };
       }
       case "isolate":
         return { ...base, kind: k, node: f.node === undefined ? null : nodeIndex(f.node, `${path}.node`) };
@@ -255,10 +268,20 @@ export function formatOffset(ms: number): string {
   return `${sign}${a} ms`;
 }
 
+/** "degrade 300±100 ms, 5% loss": a degraded link as a person reads it. */
+export function degradeLabel(d: { latencyMs: number; jitterMs: number; loss: number }): string {
+  const parts = [];
+  if (d.latencyMs > 0) parts.push(`${d.latencyMs}${d.jitterMs > 0 ? `±${d.jitterMs}` : ""} ms`);
+  if (d.loss > 0) parts.push(`${Number((d.loss * 100).toFixed(2))}% loss`);
+  return `degrade ${parts.join(", ")}`;
+}
 
 export type SimAction =
   | { type: "cut"; groups: number[][] }
   | { type: "heal"; groups: number[][] }
+  /** links between the groups degraded (each directed link's generator seeded from `seed` and its two nodes) */
+  | { type: "degrade"; groups: number[][]; latencyMs: number; jitterMs: number; loss: number; seed: number }
+  | { type: "restore"; groups: number[][] }
   | { type: "kill"; node: number; process: "beacon" | "validator" }
   | { type: "start"; node: number; process: "beacon" | "validator" }
   | { type: "clock"; node: number; process: "beacon" | "validator"; offsetMs: number }
@@ -309,6 +332,11 @@ export function expandScenario(s: Scenario, seed: number): Plan {
   const withValidators = all.filter((i) => s.nodes[i].validators > 0);
   const total = s.nodes.reduce((a, n) => a + n.validators, 0);
   const add = (slot: number, action: SimAction, fault: number) => events.push({ slot, action, fault });
+  const halves = () => {
+    const shuffled = pick(rand, all, all.length);
+    return [shuffled.slice(0, Math.ceil(all.length / 2)), shuffled.slice(Math.ceil(all.length / 2))];
+  };
+  const alone = (node: number) => [[node], all.filter((i) => i !== node)];
   s.faults.forEach((f, fi) => {
     const end = f.forSlots === null ? null : f.atSlot + f.forSlots;
     const interval = (label: string, nodes: number[], recovery: FaultInterval["recovery"], from = f.atSlot, to = end) =>
@@ -316,20 +344,18 @@ export function expandScenario(s: Scenario, seed: number): Plan {
     switch (f.kind) {
       case "partition":
       case "isolate": {
-        let groups: number[][];
-        if (f.kind === "partition") {
-          if (f.groups) groups = f.groups;
-          else {
-            const shuffled = pick(rand, all, all.length);
-            groups = [shuffled.slice(0, Math.ceil(all.length / 2)), shuffled.slice(Math.ceil(all.length / 2))];
-          }
-        } else {
-          const node = f.node ?? pick(rand, all, 1)[0];
-          groups = [[node], all.filter((i) => i !== node)];
-        }
+        const groups = f.kind === "partition" ? (f.groups ?? halves()) : alone(f.node ?? pick(rand, all, 1)[0]);
         add(f.atSlot, { type: "cut", groups }, fi);
         if (end !== null) add(end, { type: "heal", groups }, fi);
         interval(`${f.kind} ${groups.map((g) => g.join(",")).join(" | ")}`, all, "heal");
+        break;
+      }
+      case "degrade": {
+        const groups = f.groups ?? (f.node !== null ? alone(f.node) : halves());
+        const seed = Math.floor(rand() * 2 ** 32);
+        add(f.atSlot, { type: "degrade", groups, latencyMs: f.latencyMs, jitterMs: f.jitterMs, loss: f.loss, seed }, fi);
+        add(end!, { type: "restore", groups }, fi);
+        interval(`${degradeLabel(f)} ${groups.map((g) => g.join(",")).join(" | ")}`, all, "heal");
         break;
       }
       case "kill": {
@@ -413,7 +439,7 @@ export function expandScenario(s: Scenario, seed: number): Plan {
     }
   });
   // a stable order: by slot, then kills before starts at the same slot (a restart never precedes its kill)
-  const rank = (a: SimAction) => (a.type === "start" || a.type === "heal" ? 1 : 0);
+  const rank = (a: SimAction) => (a.type === "start" || a.type === "heal" || a.type === "restore" ? 1 : 0);
   events.sort((a, b) => a.slot - b.slot || rank(a.action) - rank(b.action) || a.fault - b.fault);
   return { events, intervals };
 }

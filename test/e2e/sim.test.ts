@@ -18,6 +18,7 @@ after(() => rmSync(tmpRoot, { recursive: true, force: true }));
 interface Run {
   code: number | null;
   out: string;
+  err: string;
   context: string;
   report: { invariants: { name: string; ok: boolean; detail: string }[]; slashable: { offence: string; validator: string }[]; series: unknown[][] };
 }
@@ -33,7 +34,7 @@ async function sim(args: string[], out: string): Promise<Run> {
   const context = `stdout:\n${stdout}\nstderr:\n${stderr}`;
   assert.ok(existsSync(join(out, "report.json")), context);
   assert.ok(existsSync(join(out, "report.html")), context);
-  return { code, out: stdout, context, report: JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as Run["report"] };
+  return { code, out: stdout, err: stderr, context, report: JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as Run["report"] };
 }
 
 test("cairn sim: a short scenario with one fault of each kind meets every invariant", { timeout: 240_000 }, async () => {
@@ -41,10 +42,15 @@ test("cairn sim: a short scenario with one fault of each kind meets every invari
   const last = r.out.trimEnd().split("\n").at(-1)!;
   assert.match(last, /^sim short: \d+ invariants met, 0 failed, slashable 0$/, r.context);
   assert.equal(r.code, 0, r.context);
-  assert.ok(r.report.invariants.length >= 7, r.context);
+  assert.ok(r.report.invariants.length >= 9, r.context);
   assert.ok(r.report.invariants.every((x) => x.ok), r.context);
   assert.ok(r.report.invariants.some((x) => /heads agree/.test(x.name)), r.context);
   assert.ok(r.report.invariants.some((x) => /finality regained/.test(x.name)), r.context);
+  assert.match(r.out, /links degraded \(200±50 ms, 5% loss each way\): \{0,1\} \| \{2,3\}/, r.context);
+  assert.match(r.out, /links restored: \{0,1\} \| \{2,3\}/, r.context);
+  // the time-bound invariants are decided while it runs, each printed then
+  assert.match(r.err, /^slot +\d+ {2}PASS {2}heads agree \(one head block\) within 2 epochs after the heal at slot 12 \(degrade/m, r.context);
+  assert.match(r.err, /^slot +\d+ {2}PASS {2}finality regained within 3 epochs of participation returning at slot 48/m, r.context);
   assert.match(r.out, /links cut: \{3\} \| \{0,1,2\}/, r.context);
   assert.match(r.out, /node 1 beacon killed \(SIGKILL\)/, r.context);
   assert.match(r.out, /node 1 beacon started/, r.context);

@@ -53,8 +53,8 @@ function report(): SimReport {
     ],
     events: [],
     invariants: [
-      { name: "no slashable messages", ok: true, detail: "0 pairs" },
-      { name: "finality regained", ok: false, detail: "still 0" },
+      { name: "no slashable messages", ok: true, detail: "0 pairs", atSlot: 48 },
+      { name: "finality regained", ok: false, detail: "still 0", atSlot: 40 },
     ],
     slashable: [],
     series,
@@ -83,7 +83,7 @@ it("report.html renders its plots in headless Chromium without script errors", (
   assert.equal((dom.match(/<path class="series"/g) ?? []).length, 18);
   assert.equal((dom.match(/<rect class="fault"/g) ?? []).length, 12);
   assert.match(dom, /1 invariants met, 1 failed, slashable 0/);
-  assert.match(dom, /<tr class="fail"><td>FAIL<\/td><td>finality regained/);
+  assert.match(dom, /<tr class="fail"><td>FAIL<\/td><td>finality regained.*<td>slot 40 \(epoch 5\.00\)<\/td><\/tr>/);
   assert.match(dom, /a made-up run &lt;with&gt; markup &amp; quotes/);
   assert.doesNotMatch(r.stderr, /Uncaught|SyntaxError|CONSOLE\(\d+\).*error/i);
 });

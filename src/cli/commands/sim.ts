@@ -27,10 +27,11 @@ const help = `Usage: cairn sim <SCENARIO.yaml | NAME> [--seed <N>] [--out <DIR>]
                  [--check-only]
 
 Replays an incident on purpose: a local testnet of real cairn beacon and cairn validator processes on 127.0.0.1,
-with the scenario's faults applied at their slots (clock offsets and lying SNTP servers, links cut at per-link
-TCP proxies, kill -9 and restarts, validators offline, slashing protection lost), and checks the invariants: a
-network-wide slashing audit, heads agreeing after a heal, finality regained after participation returns, no crash
-the scenario did not cause, memory, regen queue and fork-choice bounds.
+with the scenario's faults applied at their slots (clock offsets and lying SNTP servers, links cut or made slow and
+lossy at per-link TCP proxies, kill -9 and restarts, validators offline, slashing protection lost), and checks the
+invariants: a network-wide slashing audit, heads agreeing after a heal, finality regained after participation
+returns, no crash the scenario did not cause, memory, regen queue and fork-choice bounds. The time-bound ones are
+printed on stderr when decided, during the run.
 Built-in scenarios (give the NAME): ${listBuiltIn().join(", ")}.
 
 ${optionsHelp(OPTIONS)}
@@ -90,7 +91,7 @@ async function run(args: string[], io: Io): Promise<number> {
   process.on("SIGTERM", onSignal);
   let report;
   try {
-    report = await runSimulation({ scenario, seed, outDir, basePort, logLevel: v["log-level"], log: (l) => io.stdout(l), signal: controller.signal });
+    report = await runSimulation({ scenario, seed, outDir, basePort, logLevel: v["log-level"], log: (l) => io.stdout(l), live: (l) => io.stderr(l), signal: controller.signal });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
