@@ -15,7 +15,6 @@ import type { Attestation, SignedBeaconBlock } from "../types/index.js";
 import { yieldToEventLoop } from "../util/eventLoop.js";
 import { Archiver } from "./archiver.js";
 import type { BlsVerifier } from "./bls/interface.js";
-import { warmPubkeyCache } from "./bls/pubkeyWarmup.js";
 import { BlockError, blockErrorOutcome } from "./blocks/errors.js";
 import { importVerifiedBlock } from "./blocks/importBlock.js";
 import { verifyProposer } from "./blocks/proposer.js";
@@ -62,7 +61,6 @@ export class BeaconChain {
   private readonly hotBlocks = new Map<string, { slot: number; parent: string }>();
   private head: string;
   private background: Promise<void> = Promise.resolve();
-  private readonly pubkeyWarmup: Promise<number>;
   private closed = false;
 
   private constructor(
@@ -107,7 +105,6 @@ export class BeaconChain {
       setAnchor: (summary, state) => (this.anchor = { summary, state }),
       pruneCaches: (finalized, finalizedSlot) => this.pruneCaches(finalized, finalizedSlot),
     });
-    this.pubkeyWarmup = warmPubkeyCache(pubkeyCache, bls, () => this.closed);
   }
 
   /**
@@ -304,7 +301,6 @@ export class BeaconChain {
   async close(): Promise<void> {
     this.closed = true;
     await this.settle();
-    await this.pubkeyWarmup;
   }
 
   /** get_head, after making sure the justified checkpoint's balances are at hand (fork choice reads them synchronously). */

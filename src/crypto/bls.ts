@@ -21,14 +21,6 @@ export function secretKeyFromBytes(bytes: Uint8Array): SecretKey {
   return SecretKey.fromBytes(bytes);
 }
 
-/**
- * An uncompressed (96-byte) public key that was validated where it was made (publicKeyFromBytes on a BLS worker):
- * no decompression and no subgroup check again.
- */
-export function publicKeyFromValidatedUncompressed(bytes: Uint8Array): PublicKey {
-  return PublicKey.fromBytes(bytes, false);
-}
-
 /** Deserialize and validate (subgroup and not infinity) a public key; throws on invalid input. */
 export function publicKeyFromBytes(bytes: Uint8Array): PublicKey {
   return PublicKey.fromBytes(bytes, true);

@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { BlsWorkerPool } from "../../src/chain/bls/pool.js";
 import { MainThreadBlsVerifier } from "../../src/chain/bls/mainThread.js";
-import { warmPubkeyCache } from "../../src/chain/bls/pubkeyWarmup.js";
 import { sign, type SignatureSet } from "../../src/crypto/bls.js";
 import { interopSecretKey } from "../../src/crypto/interop.js";
-import { PubkeyCache } from "../../src/state-transition/index.js";
 
 function makeSets(n: number): SignatureSet[] {
   return Array.from({ length: n }, (_, i) => {
@@ -37,22 +35,4 @@ test("garbage signature bytes are invalid, not a crash", async () => {
   sets[3] = { ...sets[3], signature: new Uint8Array(96).fill(7) };
   assert.equal(await pool.verifySignatureSets(sets), false);
   assert.equal(await pool.verifySignatureSets([]), true);
-});
-
-test("the pubkey cache warmed on the workers holds the keys the main thread would make, and null for invalid ones", async () => {
-  const cache = new PubkeyCache();
-  const n = 2100; // more than one chunk
-  for (let i = 0; i < n; i++) cache.add(i, i === 7 ? new Uint8Array(48).fill(0xaa) : interopSecretKey(i % 16).toPublicKey().toBytes());
-  assert.equal(await warmPubkeyCache(cache, new MainThreadBlsVerifier(), () => false), 0, "no other threads: nothing made ahead");
-  assert.equal(cache.undecompressed(0, n).length, n);
-  assert.equal(await warmPubkeyCache(cache, pool, () => false), n);
-  assert.deepEqual(cache.undecompressed(0, n), []);
-  assert.equal(cache.getPubkey(7), null);
-  for (const i of [0, 1, 15, 1024, n - 1]) {
-    assert.deepEqual(cache.getPubkey(i)?.toBytes(), interopSecretKey(i % 16).toPublicKey().toBytes(), `key ${i}`);
-  }
-  // a warmed key verifies as the lazily made one does
-  const sk = interopSecretKey(3);
-  const msg = new Uint8Array(32).fill(1);
-  assert.equal(await pool.verifySignatureSets([{ pubkey: cache.getPubkey(3)!, signingRoot: msg, signature: sign(sk, msg) }]), true);
 });

@@ -2,13 +2,13 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { SignatureSet } from "../../crypto/bls.js";
 import type { BlsVerifier } from "./interface.js";
-import type { PubkeyRequest, WorkerRequest, WorkerResponse } from "./worker.js";
+import type { WorkerRequest, WorkerResponse } from "./worker.js";
 
 /** Fewer sets than this are not worth splitting across threads (the message passing costs more). */
 const MIN_SETS_PER_JOB = 16;
 
 interface Pending {
-  resolve: (res: WorkerResponse) => void;
+  resolve: (valid: boolean) => void;
   reject: (e: Error) => void;
 }
 
@@ -32,7 +32,7 @@ export class BlsWorkerPool implements BlsVerifier {
         if (!p) return;
         this.pending.delete(res.id);
         this.updateRef();
-        p.resolve(res);
+        p.resolve(res.valid);
       });
       w.on("error", (e) => this.failAll(e));
       w.unref();
@@ -55,31 +55,14 @@ export class BlsWorkerPool implements BlsVerifier {
     return valid.every(Boolean);
   }
 
-  async decompressPubkeys(compressed: Uint8Array[]): Promise<(Uint8Array | null)[]> {
-    if (this.closed) throw new Error("BLS pool is closed");
-    const per = Math.ceil(compressed.length / this.workers.length);
-    const parts = [];
-    for (let j = 0; j * per < compressed.length; j++) {
-      parts.push(this.post({ id: this.nextId++, kind: "pubkeys", compressed: compressed.slice(j * per, (j + 1) * per) }));
-    }
-    return (await Promise.all(parts)).flatMap((r) => {
-      if (!r.pubkeys) throw new Error(`pubkey decompression failed on a BLS worker: ${r.error ?? "no answer"}`);
-      return r.pubkeys;
-    });
-  }
-
-  private async send(sets: SignatureSet[]): Promise<boolean> {
-    const res = await this.post({
-      id: this.nextId++,
+  private send(sets: SignatureSet[]): Promise<boolean> {
+    const id = this.nextId++;
+    const req: WorkerRequest = {
+      id,
       pubkeys: sets.map((s) => s.pubkey.toBytes(false)),
       messages: sets.map((s) => s.signingRoot),
       signatures: sets.map((s) => s.signature),
-    });
-    return res.valid;
-  }
-
-  private post(req: WorkerRequest | PubkeyRequest): Promise<WorkerResponse> {
-    const id = req.id;
+    };
     const worker = this.workers[this.next++ % this.workers.length];
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

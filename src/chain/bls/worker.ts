@@ -4,36 +4,16 @@ import blst from "@chainsafe/blst";
 
 export interface WorkerRequest {
   id: number;
-  kind?: "verify";
   /** per set: uncompressed pubkey (96 B), signing root (32 B), compressed signature (96 B) */
   pubkeys: Uint8Array[];
   messages: Uint8Array[];
   signatures: Uint8Array[];
 }
 
-/** Decompress and validate public keys (the pubkey cache's warm-up). */
-export interface PubkeyRequest {
-  id: number;
-  kind: "pubkeys";
-  compressed: Uint8Array[];
-}
-
 export interface WorkerResponse {
   id: number;
   valid: boolean;
-  /** for a PubkeyRequest: uncompressed key per input, null where invalid */
-  pubkeys?: (Uint8Array | null)[];
   error?: string;
-}
-
-function decompress(compressed: Uint8Array[]): (Uint8Array | null)[] {
-  return compressed.map((b) => {
-    try {
-      return blst.PublicKey.fromBytes(b, true).toBytes(false);
-    } catch {
-      return null;
-    }
-  });
 }
 
 function verifyBatch(req: WorkerRequest): boolean {
@@ -52,10 +32,10 @@ function verifyBatch(req: WorkerRequest): boolean {
   return blst.verifyMultipleAggregateSignatures(sets);
 }
 
-parentPort?.on("message", (req: WorkerRequest | PubkeyRequest) => {
+parentPort?.on("message", (req: WorkerRequest) => {
   let res: WorkerResponse;
   try {
-    res = req.kind === "pubkeys" ? { id: req.id, valid: true, pubkeys: decompress(req.compressed) } : { id: req.id, valid: verifyBatch(req) };
+    res = { id: req.id, valid: verifyBatch(req) };
   } catch (e) {
     res = { id: req.id, valid: false, error: (e as Error).message };
   }

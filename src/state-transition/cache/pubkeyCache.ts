@@ -1,12 +1,11 @@
-import { publicKeyFromBytes, publicKeyFromValidatedUncompressed, type PublicKey } from "../../crypto/bls.js";
+import { publicKeyFromBytes, type PublicKey } from "../../crypto/bls.js";
 import type { BeaconStateView } from "../../types/index.js";
 
 /**
  * One pubkey <-> validator index map per chain, shared by every state of that chain (never copied per state:
  * Medalla's 12 GB nodes held one per state). Append-only: deposits are processed in deposit order on every fork,
  * so index i is the same pubkey on all forks of one chain.
- * Decompressing a pubkey costs ~50 µs, so PublicKey objects are made on first use, or ahead of it from keys that
- * other threads decompressed and validated (setDecompressed).
+ * Decompressing a pubkey costs ~50 µs, so PublicKey objects are made on first use.
  */
 export class PubkeyCache {
   private readonly indexByKey = new Map<string, number>();
@@ -36,23 +35,6 @@ export class PubkeyCache {
       this.keys[index] = pk;
     }
     return pk;
-  }
-
-  /** Indices (from `from`, at most `max`) whose PublicKey is not made yet. */
-  undecompressed(from: number, max: number): number[] {
-    const out: number[] = [];
-    for (let i = from; i < this.bytes.length && out.length < max; i++) if (this.keys[i] === undefined) out.push(i);
-    return out;
-  }
-
-  /**
-   * The key of `index` as another thread decompressed and validated it from getPubkeyBytes(index): uncompressed
-   * bytes, or null when they were not a valid key. A key already made is kept.
-   */
-  setDecompressed(index: number, uncompressed: Uint8Array | null): void {
-    if (index >= this.bytes.length) throw new Error(`validator index ${index} not in the pubkey cache`);
-    if (this.keys[index] !== undefined) return;
-    this.keys[index] = uncompressed === null ? null : publicKeyFromValidatedUncompressed(uncompressed);
   }
 
   getPubkeyBytes(index: number): Uint8Array {
