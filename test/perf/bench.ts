@@ -6,7 +6,7 @@
 //                        a figure's median is over all its runs of all rounds, so load changes on a shared machine
 //                        hit both implementations alike
 //   --no-cairn-only      skip Cairn's own benchmarks (block import with BLS, shuffling, block decoding, fork choice)
-//   --out FILE           where the JSON goes (default test/perf/results/<date>.json)
+//   --out FILE           where the JSON goes (default test/perf/results/<date>.json, sync-<date>.json with --sync)
 //   --sync               instead: the sync benchmark (syncBench.ts) at 16384 and 100000 validators (or --validators),
 //                        one line per size; --sync-epochs E chain length (default 8), --sync-bls-workers W the syncing
 //                        node's BLS threads (default 2), --sync-prof DIR a CPU profile of the syncing node
@@ -17,7 +17,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CairnOnlyResult } from "./cairnOnly.js";
 import { RESULT_PREFIX } from "./files.js";
@@ -61,6 +61,7 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got ${v}`);
     return n;
   };
+  let outGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     switch (a) {
@@ -99,6 +100,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--out":
         args.out = resolve(argv[++i] ?? "");
+        outGiven = true;
         break;
       case "--help":
       case "-h":
@@ -109,6 +111,7 @@ function parseArgs(argv: string[]): Args {
         throw new Error(`unknown option ${a} (see --help)`);
     }
   }
+  if (args.sync && !outGiven) args.out = join(dirname(args.out), `sync-${basename(args.out)}`);
   return args;
 }
 
