@@ -8,7 +8,10 @@
 //   --no-cairn-only      skip Cairn's own benchmarks (block import with BLS, shuffling, block decoding, fork choice)
 //   --import-only        only Cairn's block import figures (with BLS), K rounds of them: no Lodestar, no comparison
 //   --ssz-only           only state serialize, deserialize and fresh hashTreeRoot (no transitions, RSS passes, Cairn only)
-//   --out FILE           where the JSON goes (default test/perf/results/<date>.json)
+//   --out FILE           where the JSON goes (default test/perf/results/<date>.json, sync-<date>.json with --sync)
+//   --sync               instead: the sync benchmark (syncBench.ts) at 16384 and 100000 validators (or --validators),
+//                        one line per size; --sync-epochs E chain length (default 8), --sync-bls-workers W the syncing
+//                        node's BLS threads (default 2), --sync-prof DIR a CPU profile of the syncing node
 //
 // Inputs are built once per registry size and cached in ~/.cache/cairn/bench (see fixtures.ts, pubkeys.ts). Each
 // implementation runs in its own process (child.ts), so its peak RSS is its own; both must reach the same
@@ -16,7 +19,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CairnOnlyResult } from "./cairnOnly.js";
 import { RESULT_PREFIX } from "./files.js";
@@ -37,6 +40,11 @@ interface Args {
   importOnly: boolean;
   sszOnly: boolean;
   out: string;
+  sync: boolean;
+  syncEpochs: number;
+  syncBlsWorkers: number;
+  syncProf?: string;
+  validatorsGiven: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -48,6 +56,10 @@ function parseArgs(argv: string[]): Args {
     cairnOnly: true,
     importOnly: false,
     sszOnly: false,
+    sync: false,
+    syncEpochs: 8,
+    syncBlsWorkers: 2,
+    validatorsGiven: false,
     out: join(repo, "test/perf/results", `${new Date().toISOString().slice(0, 19).replace(/:/g, "-")}.json`),
   };
   const int = (name: string, v: string | undefined, min: number): number => {
@@ -55,12 +67,14 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got ${v}`);
     return n;
   };
+  let outGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     switch (a) {
       case "--validators": {
         const v = argv[++i];
         args.validators = v === "all" ? SIZES : (v ?? "").split(",").map((x) => int("--validators", x, 1));
+        args.validatorsGiven = true;
         for (const n of args.validators) {
           if (!SIZES.includes(n)) throw new Error(`--validators: one of ${SIZES.join(", ")} or all, got ${n}`);
         }
@@ -85,18 +99,32 @@ function parseArgs(argv: string[]): Args {
         args.sszOnly = true;
         args.cairnOnly = false;
         break;
+      case "--sync":
+        args.sync = true;
+        break;
+      case "--sync-epochs":
+        args.syncEpochs = int(a, argv[++i], 2);
+        break;
+      case "--sync-bls-workers":
+        args.syncBlsWorkers = int(a, argv[++i], 1);
+        break;
+      case "--sync-prof":
+        args.syncProf = resolve(argv[++i] ?? "");
+        break;
       case "--out":
         args.out = resolve(argv[++i] ?? "");
+        outGiven = true;
         break;
       case "--help":
       case "-h":
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(0, 13).join("\n").replace(/^\/\/ ?/gm, "") + "\n");
+        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(0, 16).join("\n").replace(/^\/\/ ?/gm, "") + "\n");
         process.exit(0);
         break;
       default:
         throw new Error(`unknown option ${a} (see --help)`);
     }
   }
+  if (args.sync && !outGiven) args.out = join(dirname(args.out), `sync-${basename(args.out)}`);
   return args;
 }
 
@@ -312,8 +340,52 @@ async function ensureLodestar(): Promise<void> {
   if (r.status !== 0 || !lodestarInstalled()) throw new Error(`could not install Lodestar in ${LODESTAR_DIR}`);
 }
 
+function machineFacts(loadBefore: number[]) {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg(),
+  };
+}
+
+/** `--sync`: one line per size on stdout, the whole run in the JSON. */
+async function mainSync(args: Args): Promise<void> {
+  const { runSyncSize, API_INTERVAL_MS } = await import("./syncBench.js");
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+  const sizes = args.validatorsGiven ? args.validators : [16384, 100_000];
+  const results = [];
+  for (const n of sizes) {
+    process.stderr.write(`\n== sync, ${n} validators\n`);
+    const r = await runSyncSize(n, {
+      epochs: args.syncEpochs,
+      blsWorkers: args.syncBlsWorkers,
+      cpuProfDir: args.syncProf,
+      log: (m) => process.stderr.write(m + "\n"),
+    });
+    process.stdout.write(r.line + "\n");
+    results.push(r);
+  }
+  const report = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: machineFacts(loadBefore),
+    versions: { "@chainsafe/blst (cairn)": versionOf("@chainsafe/blst") },
+    options: { sync: true, epochs: args.syncEpochs, blsWorkers: args.syncBlsWorkers, apiIntervalMs: API_INTERVAL_MS },
+    sync: results,
+    lines: results.map((r) => r.line),
+  };
+  mkdirSync(dirname(args.out), { recursive: true });
+  writeFileSync(args.out, JSON.stringify(report, null, 2) + "\n");
+  process.stderr.write(`\nresults: ${args.out}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.sync) return mainSync(args);
   if (!args.importOnly) await ensureLodestar();
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
@@ -324,14 +396,7 @@ async function main(): Promise<void> {
   const report = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: loadavg(),
-    },
+    machine: machineFacts(loadBefore),
     versions: {
       "@lodestar/state-transition": versionOf("@lodestar/state-transition", lodestarDir),
       "@chainsafe/lodestar-z": versionOf("@chainsafe/lodestar-z", lodestarDir),

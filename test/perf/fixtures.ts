@@ -36,6 +36,7 @@ import {
   type Eth1Data,
   type PendingAttestation,
 } from "../../src/types/index.js";
+import { InteropAggregateSigner } from "./interopAggregate.js";
 
 /** Bump when the generated states change, so cached fixtures are rebuilt. */
 export const FIXTURE_VERSION = 1;
@@ -221,30 +222,6 @@ function allOnes(n: number): BitArray {
   return bits;
 }
 
-const CURVE_ORDER = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
-
-function bytesToBigInt(b: Uint8Array): bigint {
-  let n = 0n;
-  for (const x of b) n = (n << 8n) | BigInt(x);
-  return n;
-}
-
-function bigIntToBytes32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return out;
-}
-
-/** The aggregate signature of `signers` over `message`: one signature by the sum of their secret keys. */
-function aggregateSign(signers: ArrayLike<number>, message: Uint8Array): Uint8Array {
-  let sum = 0n;
-  for (let i = 0; i < signers.length; i++) sum += bytesToBigInt(interopSecretKeyBytes(signers[i]));
-  return sign(secretKeyFromBytes(bigIntToBytes32(sum % CURVE_ORDER)), message);
-}
-
 export function buildFixtures(pubkeys: Uint8Array[], log: (msg: string) => void = () => {}): Fixtures {
   const c = benchConfig();
   const t = c.types;
@@ -273,6 +250,7 @@ export function buildFixtures(pubkeys: Uint8Array[], log: (msg: string) => void 
   processSlots(post, blockSlot);
   const { state, epochCtx } = post;
   const attestations: Attestation[] = [];
+  const aggregator = new InteropAggregateSigner();
   const blockAttestationSlots: number[] = [];
   for (let s = blockSlot - 1; s >= oldest && attestations.length < BLOCK_ATTESTATIONS; s--) {
     blockAttestationSlots.push(s);
@@ -284,7 +262,7 @@ export function buildFixtures(pubkeys: Uint8Array[], log: (msg: string) => void 
       attestations.push({
         aggregationBits: allOnes(committees[index].length),
         data,
-        signature: aggregateSign(committees[index], signingRoot),
+        signature: aggregator.sign(committees[index], signingRoot),
       });
     }
   }

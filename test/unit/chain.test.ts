@@ -42,6 +42,13 @@ test("with forks, the head equals the spec's get_head at every slot, across rest
   assert.ok(r.restartBlocksReplayed !== null && r.restartBlocksReplayed <= 2 * config.SLOTS_PER_EPOCH, `replayed ${r.restartBlocksReplayed}`);
 });
 
+test("justified and finalized checkpoints of a linear chain need no state replay, however small the block state cache", async () => {
+  // as when syncing: the checkpoint block's state has left the block state cache when its epoch is justified
+  const r = await runHarness(config, { ...base, slots: 48, participation: 1, datadir: tmp(), forkRate: 0, signatures: false, chain: { blockStateCacheSize: 2 } });
+  assert.ok(r.finalizedEpoch >= 4, `finalized ${r.finalizedEpoch}`);
+  assert.equal(r.regen.blocksReplayed, 0);
+});
+
 test("identical concurrent regen requests share one replay", async () => {
   const datadir = tmp();
   await runHarness(config, { ...base, slots: 12, participation: 1, datadir, forkRate: 0, signatures: false });

@@ -5,9 +5,9 @@ import type { BeaconConfig } from "../../config/index.js";
 import type { BeaconDb } from "../../db/index.js";
 import type { ForkChoice } from "../../fork-choice/index.js";
 import type { CachedBeaconState } from "../../state-transition/index.js";
-import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
+import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transition/util/epoch.js";
 import type { Attestation } from "../../types/index.js";
-import type { BlockStateCache } from "../stateCache.js";
+import { CheckpointStateCache, type BlockStateCache } from "../stateCache.js";
 import { BlockError } from "./errors.js";
 import type { FullyVerifiedBlock } from "./types.js";
 
@@ -16,6 +16,7 @@ export interface ImportContext {
   db: BeaconDb;
   forkChoice: ForkChoice;
   blockStates: BlockStateCache;
+  checkpointStates: CheckpointStateCache;
   hotStateEveryEpochs: number;
   /** the state's SSZ, for the hot-state file */
   serializeHotState(state: CachedBeaconState): Uint8Array;
@@ -49,5 +50,9 @@ export async function importVerifiedBlock(ctx: ImportContext, fv: FullyVerifiedB
   fc.onBlock(fv.summary, Math.max(fc.getCurrentSlot(), block.slot));
   for (const att of block.body.attestations) ctx.onAttestation(att, fv.postState, fv.verifySignatures);
   ctx.blockStates.set(fv.root, fv.postState);
+  // a block at its epoch's first slot is that epoch's checkpoint and its post-state the checkpoint state: kept
+  // there too, so that when the checkpoint is justified or finalized an epoch or two later (long after the block
+  // state cache has moved on, when syncing) fork choice and the archiver do not regenerate it from disk
+  if (block.slot === computeStartSlotAtEpoch(c, epoch)) ctx.checkpointStates.set(CheckpointStateCache.key(epoch, fv.root), fv.postState);
   return { firstOfEpoch };
 }

@@ -55,21 +55,23 @@ export function createInteropGenesisState(c: BeaconConfig, validatorCount: numbe
 /**
  * The state initializeBeaconStateFromEth1 produces for the interop deposits, built directly: no per-deposit proof,
  * root or signature check, so 100,000 validators take seconds instead of minutes. With `signDeposits: false` the
- * deposit signatures (which only enter the deposit root) are left empty: for harness runs that never check signatures.
+ * deposit signatures (which only enter the deposit root) are left empty: for harness runs that never check signatures;
+ * `pubkeys` then gives the interop public keys already derived (a scalar multiplication each: the benchmarks cache them).
  */
 export function createInteropGenesisStateFast(
   c: BeaconConfig,
   validatorCount: number,
   genesisTime: number,
-  opts: { signDeposits: boolean } = { signDeposits: true },
+  opts: { signDeposits: boolean; pubkeys?: Uint8Array[] } = { signDeposits: true },
 ): BeaconStateView {
   const t = c.types;
+  if (opts.pubkeys && opts.pubkeys.length < validatorCount) throw new Error(`${opts.pubkeys.length} pubkeys given for ${validatorCount} validators`);
   const depositData: DepositData[] = [];
   for (let i = 0; i < validatorCount; i++) {
     if (opts.signDeposits) {
       depositData.push(interopDepositData(c, i));
     } else {
-      const pubkey = interopSecretKey(i).toPublicKey().toBytes();
+      const pubkey = opts.pubkeys?.[i] ?? interopSecretKey(i).toPublicKey().toBytes();
       const withdrawalCredentials = digest(pubkey);
       withdrawalCredentials.set(c.BLS_WITHDRAWAL_PREFIX, 0);
       depositData.push({ pubkey, withdrawalCredentials, amount: c.MAX_EFFECTIVE_BALANCE, signature: new Uint8Array(96) });
