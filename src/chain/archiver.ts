@@ -29,8 +29,18 @@ export interface ArchiverContext {
   pruneCaches(finalized: CheckpointHex, finalizedSlot: number): void;
 }
 
+/** What the archiver did at the last finalization (and how long it took): read by the harness and metrics. */
+export interface ArchiveStats {
+  /** finalizations archived so far */
+  runs: number;
+  /** an archive run is under way */
+  busy: boolean;
+  last: { epoch: number; ms: number; blocksMoved: number; blocksDeleted: number; hotStatesPruned: number } | null;
+}
+
 export class Archiver {
   private hotBuffer = new Uint8Array(0);
+  readonly stats: ArchiveStats = { runs: 0, busy: false, last: null };
 
   constructor(private readonly ctx: ArchiverContext) {}
 
@@ -73,6 +83,22 @@ export class Archiver {
     finalizedBlock: BlockSummary,
     hotBlocks: Map<string, { slot: number; parent: string }>,
   ): Promise<void> {
+    const start = performance.now();
+    this.stats.busy = true;
+    try {
+      const { moved, deleted, pruned } = await this.archive(finalized, finalizedBlock, hotBlocks);
+      this.stats.last = { epoch: finalized.epoch, ms: performance.now() - start, blocksMoved: moved, blocksDeleted: deleted, hotStatesPruned: pruned };
+      this.stats.runs++;
+    } finally {
+      this.stats.busy = false;
+    }
+  }
+
+  private async archive(
+    finalized: CheckpointHex,
+    finalizedBlock: BlockSummary,
+    hotBlocks: Map<string, { slot: number; parent: string }>,
+  ): Promise<{ moved: number; deleted: number; pruned: number }> {
     const { config: c, db } = this.ctx;
     const finalizedSlot = computeStartSlotAtEpoch(c, finalized.epoch);
     const canonical = new Set<string>();
@@ -80,12 +106,17 @@ export class Archiver {
     const batch = db.newBatch();
     const archived: string[] = [];
     let n = 0;
+    let moved = 0;
+    let deleted = 0;
     for (const [root, info] of [...hotBlocks]) {
       if (info.slot > finalizedSlot && root !== finalized.root) continue;
       if (canonical.has(root)) {
         const block = await db.getBlock(fromHex(root));
-        if (block) batch.putFinalizedBlock({ slot: info.slot, root: fromHex(root), block });
-      }
+        if (block) {
+          batch.putFinalizedBlock({ slot: info.slot, root: fromHex(root), block });
+          moved++;
+        }
+      } else deleted++;
       batch.deleteBlock(fromHex(root)).deleteBlockSummaries([fromHex(root)]);
       archived.push(root);
       // the first finalization after a long gap archives thousands of blocks: keep the node serving meanwhile
@@ -102,7 +133,8 @@ export class Archiver {
     this.ctx.setAnchor(anchor, finalizedState);
     for (const root of archived) if (root !== finalized.root) hotBlocks.delete(root);
     this.ctx.pruneCaches(finalized, finalizedSlot);
-    await this.pruneHotStates(this.ctx.headRoot());
+    const pruned = await this.pruneHotStates(this.ctx.headRoot());
+    return { moved, deleted, pruned };
   }
 
   /**

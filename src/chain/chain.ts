@@ -13,7 +13,7 @@ import type { CachedBeaconState, PubkeyCache, ShufflingCache } from "../state-tr
 import { getIndexedAttestation } from "../state-transition/util/attestation.js";
 import type { Attestation, SignedBeaconBlock } from "../types/index.js";
 import { yieldToEventLoop } from "../util/eventLoop.js";
-import { Archiver } from "./archiver.js";
+import { Archiver, type ArchiveStats } from "./archiver.js";
 import type { BlsVerifier } from "./bls/interface.js";
 import { BlockError, blockErrorOutcome } from "./blocks/errors.js";
 import { importVerifiedBlock } from "./blocks/importBlock.js";
@@ -290,6 +290,11 @@ export class BeaconChain {
   /** Periodic maintenance during long non-finality: keep only the hot states that restarts and regen need. */
   async pruneHotStatesNow(): Promise<void> {
     await this.archiver.pruneHotStates(this.head);
+  }
+
+  /** What the archiver did at the last finalization, and whether it is at work now. */
+  get archiveStats(): Readonly<ArchiveStats> {
+    return this.archiver.stats;
   }
 
   /** Wait for queued imports and background work (archiving) to finish. */

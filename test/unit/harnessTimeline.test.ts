@@ -1,0 +1,110 @@
+// The harness's participation timeline (long non-finality, then finality back) and its per-epoch series.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { participationAt, parseParticipationTimeline, runHarness, type EpochRow } from "../../src/chain/harness/harness.js";
+import { getNamedConfig } from "../../src/config/index.js";
+import { runCairnSync } from "../utils/cli.js";
+
+const config = getNamedConfig("minimal");
+const tmp = () => mkdtempSync(join(tmpdir(), "cairn-timeline-"));
+
+test("a timeline parses into steps, and each slot gets the share of the last step at or before it", () => {
+  const steps = parseParticipationTimeline("0:0.55, 32000:1,32100:.5");
+  assert.deepEqual(steps, [
+    { fromSlot: 0, participation: 0.55 },
+    { fromSlot: 32000, participation: 1 },
+    { fromSlot: 32100, participation: 0.5 },
+  ]);
+  assert.equal(participationAt(steps, 0), 0.55);
+  assert.equal(participationAt(steps, 31999), 0.55);
+  assert.equal(participationAt(steps, 32000), 1);
+  assert.equal(participationAt(steps, 32099), 1);
+  assert.equal(participationAt(steps, 99999), 0.5);
+  assert.deepEqual(parseParticipationTimeline("0:0"), [{ fromSlot: 0, participation: 0 }]);
+});
+
+test("a malformed timeline is refused with the reason", () => {
+  const cases: [string, RegExp][] = [
+    ["", /expected SLOT:SHARE/],
+    ["0:0.5,", /expected SLOT:SHARE.*""/],
+    ["0:0.5,,8:1", /expected SLOT:SHARE/],
+    ["0:abc", /expected SLOT:SHARE.*"0:abc"/],
+    ["x:1", /expected SLOT:SHARE/],
+    ["0:-0.5", /expected SLOT:SHARE/],
+    ["0:0.5:1", /expected SLOT:SHARE/],
+    ["0:1e-1", /expected SLOT:SHARE/],
+    ["0:1.5", /share 1.5 at slot 0 is above 1/],
+    ["8:1", /first step must be at slot 0, got 8/],
+    ["0:0.5,64:1,64:0.9", /slot 64 does not come after slot 64/],
+    ["0:0.5,64:1,32:0.9", /slot 32 does not come after slot 64/],
+    ["0:1,99999999999999999999:1", /too large/],
+  ];
+  for (const [text, re] of cases) assert.throws(() => parseParticipationTimeline(text), re, JSON.stringify(text));
+});
+
+test("the harness applies the timeline: no finality at half participation, finality and archiving once it is full", async () => {
+  const base = { validators: 64, slots: 80, skipRate: 0, forkRate: 0, restartEvery: 0, signatures: false, seed: 4, checkHeadEvery: 0 };
+  const rows: EpochRow[] = [];
+  const r = await runHarness(config, {
+    ...base,
+    participation: 1,
+    participationTimeline: parseParticipationTimeline("0:0.5,40:1"),
+    datadir: tmp(),
+    onEpoch: (row) => rows.push(row),
+  });
+  assert.deepEqual(
+    rows.map((row) => row.epoch),
+    Array.from({ length: 10 }, (_, i) => i + 1),
+  );
+  assert.deepEqual(
+    rows.map((row) => row.participation),
+    rows.map((row) => (row.slot < 40 ? 0.5 : 1)),
+  );
+  for (const row of rows.filter((x) => x.slot <= 40)) assert.equal(row.finalizedEpoch, 0, `finalized at slot ${row.slot}`);
+  assert.ok(r.finalizedEpoch >= 6, `finalized ${r.finalizedEpoch} after participation returned`);
+  // the first finalization archives the whole gap: the blocks from genesis to the finalized checkpoint
+  assert.ok(r.archiveRuns >= 1 && r.longestArchive !== null);
+  const first = rows.find((row) => row.archived !== null)?.archived;
+  assert.ok(first && first.runs === 1 && first.blocksMoved >= 5 * config.SLOTS_PER_EPOCH, JSON.stringify(first));
+  assert.ok(r.whileArchiving.slots > 0 && r.whileArchiving.imports > 0, JSON.stringify(r.whileArchiving));
+  assert.ok(rows.every((row) => row.imports === config.SLOTS_PER_EPOCH && row.rssMb > 0 && row.forkChoiceNodes > 0));
+
+  // the same run at a constant half never finalizes: the finality above came from the timeline
+  const flatDir = tmp();
+  const flat = await runHarness(config, { ...base, participation: 0.5, datadir: flatDir });
+  assert.equal(flat.finalizedEpoch, 0);
+  assert.equal(flat.archiveRuns, 0);
+  assert.equal(flat.longestArchive, null);
+  assert.equal(flat.resumed, null);
+
+  // a long run in steps: the next one continues the chain, its opening timed as a restart
+  const next = await runHarness(config, { ...base, slots: 8, participation: 1, datadir: flatDir });
+  assert.equal(next.resumed?.headSlot, 80);
+  assert.equal(next.resumed?.forkChoiceNodes, 81);
+  assert.equal(next.headSlot, 88);
+});
+
+test("cairn harness: --participation-timeline errors name the flag, exclude --participation, and write nothing", () => {
+  const dir = tmp();
+  const series = join(dir, "series.jsonl");
+  const args = ["harness", "--config", "minimal", "--validators", "64", "--slots", "8", "--datadir", join(dir, "db"), "--series", series];
+  let r = runCairnSync([...args, "--participation-timeline", "0:0.5,0:1"]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--participation-timeline: slot 0 does not come after slot 0/);
+  r = runCairnSync([...args, "--participation-timeline", "0:0.5", "--participation", "0.5"]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--participation and --participation-timeline exclude each other/);
+  assert.equal(existsSync(series), false);
+  assert.equal(existsSync(join(dir, "db")), false);
+
+  r = runCairnSync([...args, "--no-signatures", "--quiet", "--participation-timeline", "0:0.5,4:1"]);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = readFileSync(series, "utf8").trim().split("\n").map((l) => JSON.parse(l) as EpochRow);
+  assert.deepEqual(
+    rows.map((row) => [row.epoch, row.participation]),
+    [[1, 1]],
+  );
+});
