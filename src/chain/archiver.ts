@@ -38,6 +38,11 @@ export interface ArchiveStats {
   last: { epoch: number; ms: number; blocksMoved: number; blocksDeleted: number; hotStatesPruned: number } | null;
 }
 
+/** canonical blocks read and copied to the cold store per write batch when archiving (a few MB at mainnet sizes) */
+const COLD_BATCH_BLOCKS = 256;
+/** synchronous archiving work between two turns of the event loop */
+const YIELD_AFTER_MS = 10;
+
 export class Archiver {
   private hotBuffer = new Uint8Array(0);
   readonly stats: ArchiveStats = { runs: 0, busy: false, last: null };
@@ -103,24 +108,34 @@ export class Archiver {
     const finalizedSlot = computeStartSlotAtEpoch(c, finalized.epoch);
     const canonical = new Set<string>();
     for (let r: string | undefined = finalized.root; r && hotBlocks.has(r); r = hotBlocks.get(r)?.parent) canonical.add(r);
-    const batch = db.newBatch();
-    const archived: string[] = [];
-    let n = 0;
+    const archived = [...hotBlocks].filter(([root, info]) => info.slot <= finalizedSlot || root === finalized.root);
+    // Canonical blocks are copied to the cold store as bytes, a few hundred per read and per write batch: after a long
+    // non-finality, one batch for the whole gap held every block of it in memory at once, and one read per block
+    // crawled while import kept the event loop busy. A copy made before a crash is harmless: those blocks are final,
+    // and the next finalization copies them again.
+    const toCopy = archived.filter(([root]) => canonical.has(root));
     let moved = 0;
-    let deleted = 0;
-    for (const [root, info] of [...hotBlocks]) {
-      if (info.slot > finalizedSlot && root !== finalized.root) continue;
-      if (canonical.has(root)) {
-        const block = await db.getBlock(fromHex(root));
-        if (block) {
-          batch.putFinalizedBlock({ slot: info.slot, root: fromHex(root), block });
-          moved++;
-        }
-      } else deleted++;
+    for (let i = 0; i < toCopy.length; i += COLD_BATCH_BLOCKS) {
+      const chunk = toCopy.slice(i, i + COLD_BATCH_BLOCKS);
+      const blocks = await db.getBlocksBytes(chunk.map(([root]) => fromHex(root)));
+      const cold = db.newBatch();
+      chunk.forEach(([root, info], j) => {
+        const bytes = blocks[j];
+        if (bytes === null) return;
+        cold.putFinalizedBlock({ slot: info.slot, root: fromHex(root), bytes });
+        moved++;
+      });
+      if (cold.length > 0) await cold.commit();
+    }
+    const batch = db.newBatch();
+    let lastYield = performance.now();
+    for (const [root] of archived) {
       batch.deleteBlock(fromHex(root)).deleteBlockSummaries([fromHex(root)]);
-      archived.push(root);
-      // the first finalization after a long gap archives thousands of blocks: keep the node serving meanwhile
-      if (++n % 64 === 0) await yieldToEventLoop();
+      // keep the node serving meanwhile, without a turn of the event loop per block
+      if (performance.now() - lastYield > YIELD_AFTER_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
     }
     // the new anchor goes in the same batch as the deletions: a restart never finds blocks gone below an old anchor
     const finalizedState = await this.ctx.getCheckpointState(finalized.epoch, finalized.root);
@@ -131,10 +146,10 @@ export class Archiver {
       .putMeta("anchor", { slot: finalizedState.state.slot, blockRoot: fromHex(finalized.root), stateRoot: finalizedState.state.hashTreeRoot() });
     await batch.commit();
     this.ctx.setAnchor(anchor, finalizedState);
-    for (const root of archived) if (root !== finalized.root) hotBlocks.delete(root);
+    for (const [root] of archived) if (root !== finalized.root) hotBlocks.delete(root);
     this.ctx.pruneCaches(finalized, finalizedSlot);
     const pruned = await this.pruneHotStates(this.ctx.headRoot());
-    return { moved, deleted, pruned };
+    return { moved, deleted: archived.length - toCopy.length, pruned };
   }
 
   /**

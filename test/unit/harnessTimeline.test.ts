@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { participationAt, parseParticipationTimeline, runHarness, type EpochRow } from "../../src/chain/harness/harness.js";
 import { getNamedConfig } from "../../src/config/index.js";
+import { BeaconDb } from "../../src/db/index.js";
 import { runCairnSync } from "../utils/cli.js";
 
 const config = getNamedConfig("minimal");
@@ -46,35 +47,51 @@ test("a malformed timeline is refused with the reason", () => {
 });
 
 test("the harness applies the timeline: no finality at half participation, finality and archiving once it is full", async () => {
-  const base = { validators: 64, slots: 80, skipRate: 0, forkRate: 0, restartEvery: 0, signatures: false, seed: 4, checkHeadEvery: 0 };
+  const base = { validators: 64, slots: 320, skipRate: 0, forkRate: 0, restartEvery: 0, signatures: false, seed: 4, checkHeadEvery: 0 };
   const rows: EpochRow[] = [];
+  const datadir = tmp();
+  // 35 epochs without finality: more blocks than the archiver copies to the cold store per write batch
   const r = await runHarness(config, {
     ...base,
     participation: 1,
-    participationTimeline: parseParticipationTimeline("0:0.5,40:1"),
-    datadir: tmp(),
+    participationTimeline: parseParticipationTimeline("0:0.5,280:1"),
+    datadir,
     onEpoch: (row) => rows.push(row),
   });
   assert.deepEqual(
     rows.map((row) => row.epoch),
-    Array.from({ length: 10 }, (_, i) => i + 1),
+    Array.from({ length: 40 }, (_, i) => i + 1),
   );
   assert.deepEqual(
     rows.map((row) => row.participation),
-    rows.map((row) => (row.slot < 40 ? 0.5 : 1)),
+    rows.map((row) => (row.slot < 280 ? 0.5 : 1)),
   );
-  for (const row of rows.filter((x) => x.slot <= 40)) assert.equal(row.finalizedEpoch, 0, `finalized at slot ${row.slot}`);
-  assert.ok(r.finalizedEpoch >= 6, `finalized ${r.finalizedEpoch} after participation returned`);
+  for (const row of rows.filter((x) => x.slot <= 280)) assert.equal(row.finalizedEpoch, 0, `finalized at slot ${row.slot}`);
+  assert.ok(r.finalizedEpoch >= 36, `finalized ${r.finalizedEpoch} after participation returned`);
   // the first finalization archives the whole gap: the blocks from genesis to the finalized checkpoint
   assert.ok(r.archiveRuns >= 1 && r.longestArchive !== null);
   const first = rows.find((row) => row.archived !== null)?.archived;
-  assert.ok(first && first.runs === 1 && first.blocksMoved >= 5 * config.SLOTS_PER_EPOCH, JSON.stringify(first));
+  assert.ok(first && first.runs === 1 && first.blocksMoved >= 35 * config.SLOTS_PER_EPOCH && first.blocksDeleted === 0, JSON.stringify(first));
   assert.ok(r.whileArchiving.slots > 0 && r.whileArchiving.imports > 0, JSON.stringify(r.whileArchiving));
   assert.ok(rows.every((row) => row.imports === config.SLOTS_PER_EPOCH && row.rssMb > 0 && row.forkChoiceNodes > 0));
+  // every block below the anchor is in the cold store, by slot, and gone from the hot one
+  const db = await BeaconDb.open(datadir, { config });
+  try {
+    const anchor = await db.getMeta("anchor");
+    assert.ok(anchor && anchor.slot >= 36 * config.SLOTS_PER_EPOCH, JSON.stringify(anchor?.slot));
+    const cold = await db.getFinalizedBlockBytesByRange(1, anchor.slot);
+    assert.deepEqual(
+      cold.map((b) => b.slot),
+      Array.from({ length: anchor.slot }, (_, i) => i + 1),
+    );
+    assert.equal(await db.getBlockBytes(anchor.blockRoot), null);
+  } finally {
+    await db.close();
+  }
 
   // the same run at a constant half never finalizes: the finality above came from the timeline
   const flatDir = tmp();
-  const flat = await runHarness(config, { ...base, participation: 0.5, datadir: flatDir });
+  const flat = await runHarness(config, { ...base, slots: 80, participation: 0.5, datadir: flatDir });
   assert.equal(flat.finalizedEpoch, 0);
   assert.equal(flat.archiveRuns, 0);
   assert.equal(flat.longestArchive, null);
