@@ -23,6 +23,8 @@ export interface ArchiverContext {
   headRoot(): string;
   /** the finalized checkpoint state (through regen) */
   getCheckpointState(epoch: number, root: string): Promise<CachedBeaconState>;
+  /** the slot of the anchor state: hot states at or below it are covered by it */
+  anchorSlot(): number;
   /** the new anchor, once it is written */
   setAnchor(summary: BlockSummary, state: CachedBeaconState): void;
   /** caches to prune once the new anchor is written */
@@ -153,12 +155,13 @@ export class Archiver {
   }
 
   /**
-   * Keep the newest `hotStatesKept` hot states, and the newest one on the branch of the head, of the justified
-   * checkpoint and of each fork-choice leaf; drop those at or below the finalized slot (the anchor covers them).
+   * Keep the newest `hotStatesKept` hot states, the newest one on the branch of the head, of the justified
+   * checkpoint and of each fork-choice leaf, and the newest one at or below the finalized block until the anchor
+   * moves there; drop those at or below the anchor (it covers them).
    */
   async pruneHotStates(headRoot: string): Promise<number> {
-    const { config: c, db, forkChoice: fc } = this.ctx;
-    const finalizedSlot = computeStartSlotAtEpoch(c, fc.getFinalizedCheckpoint().epoch);
+    const { db, forkChoice: fc } = this.ctx;
+    const anchorSlot = this.ctx.anchorSlot();
     const all = await db.listHotStates();
     const byRoot = new Map(all.map((s) => [toHex(s.root), s]));
     const keep = new Set<string>();
@@ -178,10 +181,17 @@ export class Archiver {
     for (const leaf of leaves(fc)) protect(leaf);
     const sorted = [...all].sort((a, b) => b.slot - a.slot);
     sorted.slice(0, this.ctx.hotStatesKept).forEach((s) => keep.add(toHex(s.root)));
+    // Finality is known before the archiver has moved the anchor to it (it runs in the background, and after a long
+    // non-finality it has a long gap to archive). Until then the anchor does not cover the states below the
+    // finalized block, and the archiver regenerates the finalized state from the newest of them: dropping it made
+    // that regen replay the whole gap from the old anchor.
+    const finalizedBlockSlot = fc.getBlock(fc.getFinalizedCheckpoint().root)?.slot ?? anchorSlot;
+    const base = sorted.find((s) => s.slot <= finalizedBlockSlot);
+    if (base && base.slot > anchorSlot) keep.add(toHex(base.root));
     const batch = db.newBatch();
     let n = 0;
     for (const s of all) {
-      if (s.slot > finalizedSlot && keep.has(toHex(s.root))) continue;
+      if (s.slot > anchorSlot && keep.has(toHex(s.root))) continue;
       batch.deleteHotState(s.root, s.slot);
       n++;
     }

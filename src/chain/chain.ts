@@ -102,6 +102,7 @@ export class BeaconChain {
       hotStatesKept: opts.hotStatesKept,
       headRoot: () => this.head,
       getCheckpointState: (epoch, root) => this.regen.getCheckpointState(epoch, root, "forkChoice"),
+      anchorSlot: () => this.anchor.state.state.slot,
       setAnchor: (summary, state) => (this.anchor = { summary, state }),
       pruneCaches: (finalized, finalizedSlot) => this.pruneCaches(finalized, finalizedSlot),
     });
