@@ -238,6 +238,12 @@ export class BeaconChain {
     this.background = this.background
       .then(() => this.archiver.persistHead(this.head, firstOfEpoch))
       .catch(() => void this.metrics.metaWriteFailures++);
+    // through a long non-finality nothing else drops old hot states (a 13 MB file every 2 epochs at mainnet size)
+    if (firstOfEpoch) {
+      this.background = this.background
+        .then(async () => void (await this.archiver.pruneHotStates(this.head)))
+        .catch(() => undefined);
+    }
     if (firstOfEpoch && this.opts.gcEveryEpoch) this.gc.maybeRun(this.metrics.gcMs);
     this.emitter.emit("block", { slot: signed.message.slot, root });
     if (emitHeadEvents(this, headBefore)) this.metrics.reorgs++;

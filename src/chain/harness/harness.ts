@@ -271,7 +271,6 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
       if (slot % config.SLOTS_PER_EPOCH === 0) {
         const mem = process.memoryUsage();
         rssMbAtEpoch.push(Math.round(mem.rss / 2 ** 20));
-        await chain.pruneHotStatesNow();
         const fc = chain.forkChoice;
         if (o.onEpoch) {
           const epochMs = importMs.slice(epochImportsFrom);
