@@ -63,6 +63,26 @@ test("identical concurrent regen requests share one replay", async () => {
   }
 });
 
+test("a checkpoint state that is its block's state stays cached under the checkpoint once the block state is dropped", async () => {
+  const datadir = tmp();
+  await runHarness(config, { ...base, slots: 20, participation: 0.5, datadir, forkRate: 0, signatures: false });
+  const db = await BeaconDb.open(datadir, { config });
+  const chain = await BeaconChain.fromDb(config, db, new MainThreadBlsVerifier());
+  try {
+    // the block at the first slot of epoch 2 (no skipped slots): the checkpoint (2, root) is its post-state
+    const root = chain.forkChoice.getNodes().find((n) => n.slot === 2 * config.SLOTS_PER_EPOCH)!.root;
+    const first = await chain.regen.getCheckpointState(2, root, "test");
+    assert.equal(first.state.slot, 2 * config.SLOTS_PER_EPOCH);
+    chain.blockStates.prune(() => true);
+    const before = chain.regen.counters.blocksReplayed;
+    assert.equal(await chain.regen.getCheckpointState(2, root, "test"), first);
+    assert.equal(chain.regen.counters.blocksReplayed, before);
+  } finally {
+    await chain.close();
+    await db.close();
+  }
+});
+
 test("kill -9 in the middle of imports, then a clean restart at a consistent head", async () => {
   const datadir = tmp();
   const child = spawn(process.execPath, [resolve(here, "../utils/harnessChild.js"), datadir], { stdio: ["ignore", "pipe", "inherit"] });

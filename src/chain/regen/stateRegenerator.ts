@@ -104,7 +104,13 @@ export class StateRegenerator {
     if (cached) return cached;
     const blockState = await this.getBlockState(rootHex, maxReplayBlocks);
     const startSlot = computeStartSlotAtEpoch(this.config, epoch);
-    if (blockState.state.slot >= startSlot) return blockState;
+    if (blockState.state.slot >= startSlot) {
+      // kept under the checkpoint too: the justified checkpoint's state is asked for again when it is finalized (the
+      // new anchor), after the block-state cache has dropped it; rebuilding it then meant loading a hot state from
+      // disk, replaying, and hashing a fresh 100,000-validator tree, and keeping that unshared copy as the anchor
+      this.checkpointStates.set(key, blockState);
+      return blockState;
+    }
     const state = blockState.clone();
     await processSlotsYielding(this.config, state, startSlot);
     state.state.commit();
