@@ -54,11 +54,13 @@ validators that take part and a block, and imports it into a real chain (LevelDB
 choice, state regeneration, BLS worker pool), as fast as it can. At the end it restarts on the datadir
 and prints one JSON line:
   {headSlot, finalizedEpoch, blocksImported, importMsMedian, importMsP99,
-   regen: {requests, shared, blocksReplayed}, forkChoiceNodes, peakRssMb, restartMs, restartBlocksReplayed,
-   longestArchive, whileArchiving: {slots, imports, importMsMax, loopStallMsMax}, ...}
+   regen: {requests, shared, blocksReplayed}, forkChoiceNodes, peakRssMb, restartMs, restartCpuMs, restartBlocksReplayed,
+   resumed, longestArchive, whileArchiving: {slots, imports, importMsMax, loopStallMsMax}, ...}
 With --series, one JSON line per epoch goes to FILE as the run goes (RSS, heap, import ms median/p99/max and
 the longest event-loop stall of that epoch, head/justified/finalized epochs, fork-choice nodes, hot states,
 regen counters, archive runs).
+On a datadir that holds a chain already, it continues that chain (a long run in steps); "resumed" says how
+long opening it took (a restart), in wall and CPU ms.
 
 ${optionsHelp(OPTIONS)}`;
 
@@ -96,6 +98,7 @@ async function run(args: string[], io: Io): Promise<number> {
       JSON.stringify({
         ...result,
         restartMs: restart.restartMs,
+        restartCpuMs: restart.restartCpuMs,
         restartBlocksReplayed: restart.restartBlocksReplayed,
         restartHeadSlot: restart.headSlot,
         midRunRestartMs: result.restartMs,
