@@ -332,6 +332,7 @@ export class BeaconChain {
       db: this.db,
       forkChoice: this.forkChoice,
       blockStates: this.blockStates,
+      checkpointStates: this.checkpointStates,
       hotStateEveryEpochs: this.opts.hotStateEveryEpochs,
       serializeHotState: (s: CachedBeaconState) => this.archiver.serializeHotState(s),
       onAttestation: (a: Attestation, s: CachedBeaconState, verified: boolean) => this.onAttestation(a, s, verified),

@@ -63,6 +63,13 @@ test("identical concurrent regen requests share one replay", async () => {
   }
 });
 
+test("with finality every epoch, justified and finalized checkpoint states come from the caches, not from replays", async () => {
+  // a block-state cache smaller than an epoch, as at mainnet size (16 states, 32 slots an epoch)
+  const r = await runHarness(config, { ...base, slots: 64, participation: 1, datadir: tmp(), forkRate: 0, signatures: false, chain: { blockStateCacheSize: 4 } });
+  assert.ok(r.finalizedEpoch >= 6, `finalized ${r.finalizedEpoch}`);
+  assert.equal(r.regen.blocksReplayed, 0);
+});
+
 test("a checkpoint state that is its block's state stays cached under the checkpoint once the block state is dropped", async () => {
   const datadir = tmp();
   await runHarness(config, { ...base, slots: 20, participation: 0.5, datadir, forkRate: 0, signatures: false });

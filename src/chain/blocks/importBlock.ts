@@ -5,9 +5,9 @@ import type { BeaconConfig } from "../../config/index.js";
 import type { BeaconDb } from "../../db/index.js";
 import type { ForkChoice } from "../../fork-choice/index.js";
 import type { CachedBeaconState } from "../../state-transition/index.js";
-import { computeEpochAtSlot } from "../../state-transition/util/epoch.js";
+import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transition/util/epoch.js";
 import type { Attestation } from "../../types/index.js";
-import type { BlockStateCache } from "../stateCache.js";
+import { CheckpointStateCache, type BlockStateCache } from "../stateCache.js";
 import { BlockError } from "./errors.js";
 import type { FullyVerifiedBlock } from "./types.js";
 
@@ -16,6 +16,7 @@ export interface ImportContext {
   db: BeaconDb;
   forkChoice: ForkChoice;
   blockStates: BlockStateCache;
+  checkpointStates: CheckpointStateCache;
   hotStateEveryEpochs: number;
   /** the state's SSZ, for the hot-state file */
   serializeHotState(state: CachedBeaconState): Uint8Array;
@@ -49,5 +50,9 @@ export async function importVerifiedBlock(ctx: ImportContext, fv: FullyVerifiedB
   fc.onBlock(fv.summary, Math.max(fc.getCurrentSlot(), block.slot));
   for (const att of block.body.attestations) ctx.onAttestation(att, fv.postState, fv.verifySignatures);
   ctx.blockStates.set(fv.root, fv.postState);
+  // A block at its epoch's first slot is that epoch's checkpoint on its branch. Its state is asked for again when
+  // the checkpoint is justified and finalized, an epoch or more later, long after the block-state cache has dropped
+  // it: rebuilt then from a hot-state file, it cost a replay and a fresh, unshared 100,000-validator tree each epoch.
+  if (block.slot === computeStartSlotAtEpoch(c, epoch)) ctx.checkpointStates.set(CheckpointStateCache.key(epoch, fv.root), fv.postState);
   return { firstOfEpoch };
 }
