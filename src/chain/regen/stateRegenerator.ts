@@ -66,8 +66,18 @@ export class StateRegenerator {
     let base: CachedBeaconState | null = null;
     let cursor = rootHex;
     for (;;) {
-      base = this.blockStates.get(cursor) ?? (await this.blocks.getPersistedState(cursor));
+      base = this.blockStates.get(cursor) ?? null;
       if (base) break;
+      base = await this.blocks.getPersistedState(cursor);
+      if (base) {
+        // loaded once: later requests for this block share it (and the states built on it share its tree)
+        this.blockStates.set(cursor, base);
+        // a hot state is a block's at the first slot of its epoch (when no slot was skipped): that epoch's checkpoint
+        // state, which the justified and finalized checkpoints ask for later (after a restart, first of all)
+        const epoch = computeEpochAtSlot(this.config, base.state.slot);
+        if (base.state.slot === computeStartSlotAtEpoch(this.config, epoch)) this.checkpointStates.set(Cps.key(epoch, cursor), base);
+        break;
+      }
       const block = await this.blocks.getBlock(cursor);
       if (!block) {
         throw new RegenError(
