@@ -35,6 +35,8 @@ export interface ArchiverContext {
 export interface ArchiveStats {
   /** finalizations archived so far */
   runs: number;
+  /** finalizations left to a newer one queued behind them */
+  skipped: number;
   /** an archive run is under way */
   busy: boolean;
   last: { epoch: number; ms: number; blocksMoved: number; blocksDeleted: number; hotStatesPruned: number } | null;
@@ -47,7 +49,7 @@ const YIELD_AFTER_MS = 10;
 
 export class Archiver {
   private hotBuffer = new Uint8Array(0);
-  readonly stats: ArchiveStats = { runs: 0, busy: false, last: null };
+  readonly stats: ArchiveStats = { runs: 0, skipped: 0, busy: false, last: null };
 
   constructor(private readonly ctx: ArchiverContext) {}
 
@@ -90,6 +92,16 @@ export class Archiver {
     finalizedBlock: BlockSummary,
     hotBlocks: Map<string, { slot: number; parent: string }>,
   ): Promise<void> {
+    // Runs are queued one per finalization. One that starts behind a newer finalized checkpoint (the first archive
+    // after a long gap takes a while, and a syncing node finalizes every few seconds) is left to that newer run, which
+    // archives everything up to it: each run needs its checkpoint's state, and a stale one has left the state caches
+    // (rebuilding it cost a replay and an unshared state tree per run).
+    const fc = this.ctx.forkChoice;
+    const newest = fc.getFinalizedCheckpoint();
+    if (newest.epoch > finalized.epoch && fc.hasBlock(newest.root)) {
+      this.stats.skipped++;
+      return;
+    }
     const start = performance.now();
     this.stats.busy = true;
     try {

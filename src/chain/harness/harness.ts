@@ -64,6 +64,8 @@ export interface HarnessResult {
   /** the longest archive run (the first finalization after a long gap archives the whole gap) */
   longestArchive: (NonNullable<ArchiveStats["last"]> & { atSlot: number }) | null;
   archiveRuns: number;
+  /** finalizations left to a newer one (since the last restart) */
+  archiveRunsSkipped: number;
   /** slots during which the archiver was at work: how long their imports and event-loop stalls were */
   whileArchiving: { slots: number; imports: number; importMsMax: number; loopStallMsMax: number };
 }
@@ -357,6 +359,7 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
       gcMsMedian: Number(quantile(chain.metrics.gcMs, 0.5).toFixed(1)),
       longestArchive: longest && { ...longest, ms: Math.round(longest.ms) },
       archiveRuns: archiveRunsBefore + chain.archiveStats.runs,
+      archiveRunsSkipped: chain.archiveStats.skipped,
       whileArchiving: {
         ...whileArchiving,
         importMsMax: Number(whileArchiving.importMsMax.toFixed(2)),
