@@ -23,14 +23,33 @@ export interface ArchiverContext {
   headRoot(): string;
   /** the finalized checkpoint state (through regen) */
   getCheckpointState(epoch: number, root: string): Promise<CachedBeaconState>;
+  /** the slot of the anchor state: hot states at or below it are covered by it */
+  anchorSlot(): number;
   /** the new anchor, once it is written */
   setAnchor(summary: BlockSummary, state: CachedBeaconState): void;
   /** caches to prune once the new anchor is written */
   pruneCaches(finalized: CheckpointHex, finalizedSlot: number): void;
 }
 
+/** What the archiver did at the last finalization (and how long it took): read by the harness and metrics. */
+export interface ArchiveStats {
+  /** finalizations archived so far */
+  runs: number;
+  /** finalizations left to a newer one queued behind them */
+  skipped: number;
+  /** an archive run is under way */
+  busy: boolean;
+  last: { epoch: number; ms: number; blocksMoved: number; blocksDeleted: number; hotStatesPruned: number } | null;
+}
+
+/** canonical blocks read and copied to the cold store per write batch when archiving (a few MB at mainnet sizes) */
+const COLD_BATCH_BLOCKS = 256;
+/** synchronous archiving work between two turns of the event loop */
+const YIELD_AFTER_MS = 10;
+
 export class Archiver {
   private hotBuffer = new Uint8Array(0);
+  readonly stats: ArchiveStats = { runs: 0, skipped: 0, busy: false, last: null };
 
   constructor(private readonly ctx: ArchiverContext) {}
 
@@ -73,23 +92,64 @@ export class Archiver {
     finalizedBlock: BlockSummary,
     hotBlocks: Map<string, { slot: number; parent: string }>,
   ): Promise<void> {
+    // Runs are queued one per finalization. One that starts behind a newer finalized checkpoint (the first archive
+    // after a long gap takes a while, and a syncing node finalizes every few seconds) is left to that newer run, which
+    // archives everything up to it: each run needs its checkpoint's state, and a stale one has left the state caches
+    // (rebuilding it cost a replay and an unshared state tree per run).
+    const fc = this.ctx.forkChoice;
+    const newest = fc.getFinalizedCheckpoint();
+    if (newest.epoch > finalized.epoch && fc.hasBlock(newest.root)) {
+      this.stats.skipped++;
+      return;
+    }
+    const start = performance.now();
+    this.stats.busy = true;
+    try {
+      const { moved, deleted, pruned } = await this.archive(finalized, finalizedBlock, hotBlocks);
+      this.stats.last = { epoch: finalized.epoch, ms: performance.now() - start, blocksMoved: moved, blocksDeleted: deleted, hotStatesPruned: pruned };
+      this.stats.runs++;
+    } finally {
+      this.stats.busy = false;
+    }
+  }
+
+  private async archive(
+    finalized: CheckpointHex,
+    finalizedBlock: BlockSummary,
+    hotBlocks: Map<string, { slot: number; parent: string }>,
+  ): Promise<{ moved: number; deleted: number; pruned: number }> {
     const { config: c, db } = this.ctx;
     const finalizedSlot = computeStartSlotAtEpoch(c, finalized.epoch);
     const canonical = new Set<string>();
     for (let r: string | undefined = finalized.root; r && hotBlocks.has(r); r = hotBlocks.get(r)?.parent) canonical.add(r);
+    const archived = [...hotBlocks].filter(([root, info]) => info.slot <= finalizedSlot || root === finalized.root);
+    // Canonical blocks are copied to the cold store as bytes, a few hundred per read and per write batch: after a long
+    // non-finality, one batch for the whole gap held every block of it in memory at once, and one read per block
+    // crawled while import kept the event loop busy. A copy made before a crash is harmless: those blocks are final,
+    // and the next finalization copies them again.
+    const toCopy = archived.filter(([root]) => canonical.has(root));
+    let moved = 0;
+    for (let i = 0; i < toCopy.length; i += COLD_BATCH_BLOCKS) {
+      const chunk = toCopy.slice(i, i + COLD_BATCH_BLOCKS);
+      const blocks = await db.getBlocksBytes(chunk.map(([root]) => fromHex(root)));
+      const cold = db.newBatch();
+      chunk.forEach(([root, info], j) => {
+        const bytes = blocks[j];
+        if (bytes === null) return;
+        cold.putFinalizedBlock({ slot: info.slot, root: fromHex(root), bytes });
+        moved++;
+      });
+      if (cold.length > 0) await cold.commit();
+    }
     const batch = db.newBatch();
-    const archived: string[] = [];
-    let n = 0;
-    for (const [root, info] of [...hotBlocks]) {
-      if (info.slot > finalizedSlot && root !== finalized.root) continue;
-      if (canonical.has(root)) {
-        const block = await db.getBlock(fromHex(root));
-        if (block) batch.putFinalizedBlock({ slot: info.slot, root: fromHex(root), block });
-      }
+    let lastYield = performance.now();
+    for (const [root] of archived) {
       batch.deleteBlock(fromHex(root)).deleteBlockSummaries([fromHex(root)]);
-      archived.push(root);
-      // the first finalization after a long gap archives thousands of blocks: keep the node serving meanwhile
-      if (++n % 64 === 0) await yieldToEventLoop();
+      // keep the node serving meanwhile, without a turn of the event loop per block
+      if (performance.now() - lastYield > YIELD_AFTER_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
     }
     // the new anchor goes in the same batch as the deletions: a restart never finds blocks gone below an old anchor
     const finalizedState = await this.ctx.getCheckpointState(finalized.epoch, finalized.root);
@@ -100,18 +160,20 @@ export class Archiver {
       .putMeta("anchor", { slot: finalizedState.state.slot, blockRoot: fromHex(finalized.root), stateRoot: finalizedState.state.hashTreeRoot() });
     await batch.commit();
     this.ctx.setAnchor(anchor, finalizedState);
-    for (const root of archived) if (root !== finalized.root) hotBlocks.delete(root);
+    for (const [root] of archived) if (root !== finalized.root) hotBlocks.delete(root);
     this.ctx.pruneCaches(finalized, finalizedSlot);
-    await this.pruneHotStates(this.ctx.headRoot());
+    const pruned = await this.pruneHotStates(this.ctx.headRoot());
+    return { moved, deleted: archived.length - toCopy.length, pruned };
   }
 
   /**
-   * Keep the newest `hotStatesKept` hot states, and the newest one on the branch of the head, of the justified
-   * checkpoint and of each fork-choice leaf; drop those at or below the finalized slot (the anchor covers them).
+   * Keep the newest `hotStatesKept` hot states, the newest one on the branch of the head, of the justified
+   * checkpoint and of each fork-choice leaf, and the newest one at or below the finalized block until the anchor
+   * moves there; drop those at or below the anchor (it covers them).
    */
   async pruneHotStates(headRoot: string): Promise<number> {
-    const { config: c, db, forkChoice: fc } = this.ctx;
-    const finalizedSlot = computeStartSlotAtEpoch(c, fc.getFinalizedCheckpoint().epoch);
+    const { db, forkChoice: fc } = this.ctx;
+    const anchorSlot = this.ctx.anchorSlot();
     const all = await db.listHotStates();
     const byRoot = new Map(all.map((s) => [toHex(s.root), s]));
     const keep = new Set<string>();
@@ -131,10 +193,17 @@ export class Archiver {
     for (const leaf of leaves(fc)) protect(leaf);
     const sorted = [...all].sort((a, b) => b.slot - a.slot);
     sorted.slice(0, this.ctx.hotStatesKept).forEach((s) => keep.add(toHex(s.root)));
+    // Finality is known before the archiver has moved the anchor to it (it runs in the background, and after a long
+    // non-finality it has a long gap to archive). Until then the anchor does not cover the states below the
+    // finalized block, and the archiver regenerates the finalized state from the newest of them: dropping it made
+    // that regen replay the whole gap from the old anchor.
+    const finalizedBlockSlot = fc.getBlock(fc.getFinalizedCheckpoint().root)?.slot ?? anchorSlot;
+    const base = sorted.find((s) => s.slot <= finalizedBlockSlot);
+    if (base && base.slot > anchorSlot) keep.add(toHex(base.root));
     const batch = db.newBatch();
     let n = 0;
     for (const s of all) {
-      if (s.slot > finalizedSlot && keep.has(toHex(s.root))) continue;
+      if (s.slot > anchorSlot && keep.has(toHex(s.root))) continue;
       batch.deleteHotState(s.root, s.slot);
       n++;
     }

@@ -163,6 +163,13 @@ export class BeaconDb {
     return this.readBlob(key, Bucket.hotBlock);
   }
 
+  /** The SSZ bytes of several blocks in one read (null where a block is not stored). */
+  async getBlocksBytes(roots: Uint8Array[]): Promise<(Uint8Array | null)[]> {
+    const keys = roots.map((root) => rootKey(Bucket.hotBlock, root));
+    const values = await this.controller.getMany(keys);
+    return values.map((value, i) => (value === undefined ? null : decodeBlob(value, Bucket.hotBlock, keys[i])));
+  }
+
   async hasBlock(root: Uint8Array): Promise<boolean> {
     return this.controller.has(rootKey(Bucket.hotBlock, root));
   }

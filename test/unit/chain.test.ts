@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { MainThreadBlsVerifier } from "../../src/chain/bls/mainThread.js";
 import { BeaconChain } from "../../src/chain/chain.js";
 import { runHarness } from "../../src/chain/harness/harness.js";
+import { CheckpointStateCache } from "../../src/chain/stateCache.js";
 import { getNamedConfig } from "../../src/config/index.js";
 import { BeaconDb } from "../../src/db/index.js";
 import { toHex } from "../../src/util/bytes.js";
@@ -64,6 +65,52 @@ test("identical concurrent regen requests share one replay", async () => {
     const replayed = chain.regen.counters.blocksReplayed - before.blocksReplayed;
     assert.ok(replayed > 0 && replayed <= 2 * config.SLOTS_PER_EPOCH, `replayed ${replayed} blocks once`);
     assert.equal(toHex(states[0].state.hashTreeRoot()), chain.forkChoice.getBlock(head)?.stateRoot);
+  } finally {
+    await chain.close();
+    await db.close();
+  }
+});
+
+test("with finality every epoch, justified and finalized checkpoint states come from the caches, not from replays", async () => {
+  // a block-state cache smaller than an epoch, as at mainnet size (16 states, 32 slots an epoch)
+  const r = await runHarness(config, { ...base, slots: 64, participation: 1, datadir: tmp(), forkRate: 0, signatures: false, chain: { blockStateCacheSize: 4 } });
+  assert.ok(r.finalizedEpoch >= 6, `finalized ${r.finalizedEpoch}`);
+  // 24 (a replay every epoch) when they were rebuilt from hot-state files; an archiver that lags behind a busy machine
+  // may still miss the cache once
+  assert.ok(r.regen.blocksReplayed <= config.SLOTS_PER_EPOCH, `replayed ${r.regen.blocksReplayed}`);
+});
+
+test("after a restart, the head state loaded from its hot-state file is also its epoch's checkpoint state", async () => {
+  const datadir = tmp();
+  // 16 slots: the head is the block at the first slot of epoch 2, whose state is written to a hot-state file
+  await runHarness(config, { ...base, slots: 2 * config.SLOTS_PER_EPOCH, participation: 0.5, datadir, forkRate: 0, signatures: false });
+  const db = await BeaconDb.open(datadir, { config });
+  const chain = await BeaconChain.fromDb(config, db, new MainThreadBlsVerifier());
+  try {
+    assert.equal(chain.forkChoice.getBlock(chain.headRoot)?.slot, 2 * config.SLOTS_PER_EPOCH);
+    const cached = chain.checkpointStates.get(CheckpointStateCache.key(2, chain.headRoot));
+    assert.ok(cached !== undefined, "cached under the checkpoint");
+    assert.equal(cached, await chain.regen.getBlockState(chain.headRoot, "test"));
+  } finally {
+    await chain.close();
+    await db.close();
+  }
+});
+
+test("a checkpoint state that is its block's state stays cached under the checkpoint once the block state is dropped", async () => {
+  const datadir = tmp();
+  await runHarness(config, { ...base, slots: 20, participation: 0.5, datadir, forkRate: 0, signatures: false });
+  const db = await BeaconDb.open(datadir, { config });
+  const chain = await BeaconChain.fromDb(config, db, new MainThreadBlsVerifier());
+  try {
+    // the block at the first slot of epoch 2 (no skipped slots): the checkpoint (2, root) is its post-state
+    const root = chain.forkChoice.getNodes().find((n) => n.slot === 2 * config.SLOTS_PER_EPOCH)!.root;
+    const first = await chain.regen.getCheckpointState(2, root, "test");
+    assert.equal(first.state.slot, 2 * config.SLOTS_PER_EPOCH);
+    chain.blockStates.prune(() => true);
+    const before = chain.regen.counters.blocksReplayed;
+    assert.equal(await chain.regen.getCheckpointState(2, root, "test"), first);
+    assert.equal(chain.regen.counters.blocksReplayed, before);
   } finally {
     await chain.close();
     await db.close();

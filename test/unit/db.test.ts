@@ -213,6 +213,12 @@ test("hot blocks: put/get/getBytes/has/list/iterate/delete round trip with real 
     assert.equal(await db.getBlock(root(0)), null);
     assert.equal(await db.getBlockBytes(root(0)), null);
     assert.equal(await db.hasBlock(root(0)), false);
+    // several in one read, in the order asked, null for one not stored
+    const many = await db.getBlocksBytes([roots[2], root(0), roots[0]]);
+    assert.equal(many.length, 3);
+    assertBytes(many[0], types.SignedBeaconBlock.serialize(blocks[2]));
+    assert.equal(many[1], null);
+    assertBytes(many[2], types.SignedBeaconBlock.serialize(blocks[0]));
 
     // bytes as received from the network
     const b4 = makeBlock(config, 4);
@@ -596,6 +602,7 @@ test("truncated or damaged values are a typed CORRUPT_VALUE error, not a crash",
       await truncate(hotKey, by);
       await rejectsWith(db.getBlock(r), "CORRUPT_VALUE", /corrupt hotBlock value at key 0x01/);
       await rejectsWith(db.getBlockBytes(r), "CORRUPT_VALUE");
+      await rejectsWith(db.getBlocksBytes([r]), "CORRUPT_VALUE");
     }
     // a flipped bit
     const flipped = original.slice();

@@ -50,9 +50,9 @@ export async function importVerifiedBlock(ctx: ImportContext, fv: FullyVerifiedB
   fc.onBlock(fv.summary, Math.max(fc.getCurrentSlot(), block.slot));
   for (const att of block.body.attestations) ctx.onAttestation(att, fv.postState, fv.verifySignatures);
   ctx.blockStates.set(fv.root, fv.postState);
-  // a block at its epoch's first slot is that epoch's checkpoint and its post-state the checkpoint state: kept
-  // there too, so that when the checkpoint is justified or finalized an epoch or two later (long after the block
-  // state cache has moved on, when syncing) fork choice and the archiver do not regenerate it from disk
+  // A block at its epoch's first slot is that epoch's checkpoint on its branch. Its state is asked for again when
+  // the checkpoint is justified and finalized, an epoch or more later, long after the block-state cache has dropped
+  // it: rebuilt then from a hot-state file, it cost a replay and a fresh, unshared 100,000-validator tree each epoch.
   if (block.slot === computeStartSlotAtEpoch(c, epoch)) ctx.checkpointStates.set(CheckpointStateCache.key(epoch, fv.root), fv.postState);
   return { firstOfEpoch };
 }

@@ -66,8 +66,18 @@ export class StateRegenerator {
     let base: CachedBeaconState | null = null;
     let cursor = rootHex;
     for (;;) {
-      base = this.blockStates.get(cursor) ?? (await this.blocks.getPersistedState(cursor));
+      base = this.blockStates.get(cursor) ?? null;
       if (base) break;
+      base = await this.blocks.getPersistedState(cursor);
+      if (base) {
+        // loaded once: later requests for this block share it (and the states built on it share its tree)
+        this.blockStates.set(cursor, base);
+        // a hot state is a block's at the first slot of its epoch (when no slot was skipped): that epoch's checkpoint
+        // state, which the justified and finalized checkpoints ask for later (after a restart, first of all)
+        const epoch = computeEpochAtSlot(this.config, base.state.slot);
+        if (base.state.slot === computeStartSlotAtEpoch(this.config, epoch)) this.checkpointStates.set(Cps.key(epoch, cursor), base);
+        break;
+      }
       const block = await this.blocks.getBlock(cursor);
       if (!block) {
         throw new RegenError(
@@ -104,7 +114,13 @@ export class StateRegenerator {
     if (cached) return cached;
     const blockState = await this.getBlockState(rootHex, maxReplayBlocks);
     const startSlot = computeStartSlotAtEpoch(this.config, epoch);
-    if (blockState.state.slot >= startSlot) return blockState;
+    if (blockState.state.slot >= startSlot) {
+      // kept under the checkpoint too: the justified checkpoint's state is asked for again when it is finalized (the
+      // new anchor), after the block-state cache has dropped it; rebuilding it then meant loading a hot state from
+      // disk, replaying, and hashing a fresh 100,000-validator tree, and keeping that unshared copy as the anchor
+      this.checkpointStates.set(key, blockState);
+      return blockState;
+    }
     const state = blockState.clone();
     await processSlotsYielding(this.config, state, startSlot);
     state.state.commit();
