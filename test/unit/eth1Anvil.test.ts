@@ -110,11 +110,23 @@ test("100 deposits: after each, get_deposit_root and get_deposit_count equal Cai
   for (const d of datas) hashes.push(await chain.rpc.request("eth_sendTransaction", [{ from, to: address, value: "0x" + (BigInt(d.amount) * GWEI).toString(16), data: depositCall(d), gas: toQuantity(500_000) }], (v) => v as string));
   const blocks = (await Promise.all(hashes.map((h) => waitForReceipt(chain.rpc, h, 20)))).map((r) => r.blockNumber);
   const answers = await Promise.all(blocks.map((b) => Promise.all([ethCall(address, GET_DEPOSIT_ROOT_SELECTOR, b), ethCall(address, GET_DEPOSIT_COUNT_SELECTOR, b)])));
+  // anvil mines one transaction a block, but on a loaded machine two can land in one block: the contract is then
+  // read after the last deposit of that block
+  const lastInBlock = (i: number) => {
+    let j = i;
+    while (j + 1 < blocks.length && blocks[j + 1] === blocks[i]) j++;
+    return j;
+  };
+  const roots: string[] = [];
   datas.forEach((d, i) => {
-    if (i > 0) assert.ok(blocks[i] > blocks[i - 1], "a block per deposit");
+    if (i > 0) assert.ok(blocks[i] >= blocks[i - 1], "deposits mined in the order sent");
     tree.push(c.types.DepositData.hashTreeRoot(d));
-    assert.equal(answers[i][0], toHex(tree.getRoot()), `get_deposit_root after ${i + 1} deposits`);
-    assert.equal(answers[i][1], countAnswer(i + 1), `get_deposit_count after ${i + 1} deposits`);
+    roots.push(toHex(tree.getRoot()));
+  });
+  datas.forEach((_, i) => {
+    const j = lastInBlock(i);
+    assert.equal(answers[i][0], roots[j], `get_deposit_root after ${j + 1} deposits`);
+    assert.equal(answers[i][1], countAnswer(j + 1), `get_deposit_count after ${j + 1} deposits`);
   });
   // the follower reads the same deposits back from the logs
   const f = new Eth1Follower({ config: c, rpc: chain.rpc, depositContract: address, depositBlock: deployBlock, store: new MemoryEth1Store() });
