@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { ENR } from "@chainsafe/enr";
 import { FuzzSkip, REGRESSIONS_DIR } from "../fuzz/engine.js";
 import { findTarget } from "../fuzz/targets/index.js";
-import { enrToTcpMultiaddr } from "../../src/network/discovery/enr.js";
+import { decodeEnr, enrToTcpMultiaddr } from "../../src/network/discovery/enr.js";
 
 // the differential reproducers run only where Lodestar is installed already (npm run bench or npm run fuzz)
 process.env.CAIRN_FUZZ_NO_INSTALL = "1";
@@ -33,6 +33,13 @@ describe("fuzz regressions", () => {
       await target.setup?.();
       assert.equal(await target.run(new Uint8Array(readFileSync(join(REGRESSIONS_DIR, f)))), "accepted", f);
     }
+  });
+
+  it("an ENR whose id is a list: the library throws a TypeError, Cairn's text decoder a plain Error naming the record", () => {
+    const bytes = new Uint8Array(readFileSync(join(REGRESSIONS_DIR, "enr--id-as-a-list.bin"))).subarray(1);
+    assert.throws(() => ENR.decode(bytes), TypeError);
+    const text = `enr:${Buffer.from(bytes).toString("base64url")}`;
+    assert.throws(() => decodeEnr(text), (e: Error) => e.constructor === Error && /^invalid ENR "enr:/.test(e.message));
   });
 
   it("an ENR whose ip field is not 4 bytes has no TCP address (and reading it does not throw)", () => {
