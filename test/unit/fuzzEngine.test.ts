@@ -59,3 +59,25 @@ describe("fuzz engine", () => {
     assert.equal(crash.failure?.input, "03");
   });
 });
+
+describe("fuzz JSON mutations stay bounded", () => {
+  it("a second repeat inside the first one's copies is skipped (the campaign's interchange memory finding)", async () => {
+    const { applyJsonEdits } = await import("../fuzz/targets/files.js");
+    const seed = () => ({ data: [{ a: [{ b: [1, 2] }] }] });
+    // path 2 is data[0]: its list gets 5000 copies of it; path 4 is then data[0].a[0], inside every copy
+    const once = applyJsonEdits(seed(), [{ at: 2, value: "__repeat__", drop: false }]) as { data: { a: unknown[] }[] };
+    assert.equal(once.data.length, 5001);
+    const twice = applyJsonEdits(seed(), [
+      { at: 2, value: "__repeat__", drop: false },
+      { at: 4, value: "__repeat__", drop: false },
+    ]) as { data: { a: unknown[] }[] };
+    assert.equal(twice.data.length, 5001);
+    assert.equal(twice.data[0]!.a.length, 1, "the nested repeat would have made 5001 x 5001 entries");
+    // other edits still apply after a repeat
+    const edited = applyJsonEdits(seed(), [
+      { at: 2, value: "__repeat__", drop: false },
+      { at: 1, value: "0x", drop: false },
+    ]) as { data: unknown };
+    assert.equal(edited.data, "0x");
+  });
+});
