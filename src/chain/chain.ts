@@ -10,6 +10,8 @@ import type { BeaconDb } from "../db/index.js";
 import { ForkChoice, toForkChoiceAttestation, type BlockSummary, type CheckpointHex } from "../fork-choice/index.js";
 import { MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS } from "../params/index.js";
 import type { CachedBeaconState, PubkeyCache, ShufflingCache } from "../state-transition/index.js";
+import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
+import type { PubkeyTable, SignatureSet } from "../crypto/bls.js";
 import { getIndexedAttestation } from "../state-transition/util/attestation.js";
 import type { Attestation, SignedBeaconBlock } from "../types/index.js";
 import { yieldToEventLoop } from "../util/eventLoop.js";
@@ -17,11 +19,11 @@ import { Archiver, type ArchiveStats } from "./archiver.js";
 import type { BlsVerifier } from "./bls/interface.js";
 import { BlockError, blockErrorOutcome } from "./blocks/errors.js";
 import { importVerifiedBlock } from "./blocks/importBlock.js";
-import { verifyProposer } from "./blocks/proposer.js";
+import { checkProposerIndex, verifyProposer } from "./blocks/proposer.js";
 import { checkBlockSanity } from "./blocks/sanity.js";
-import { verifyBlockStateTransition } from "./blocks/stateTransition.js";
+import { transitionBlock, verifyBlockStateTransition } from "./blocks/stateTransition.js";
 import { validateGossipBlock, type SeenProposers } from "./blocks/gossip.js";
-import type { BlockInput, GossipVerifiedBlock, ImportResult } from "./blocks/types.js";
+import type { BlockInput, FullyVerifiedBlock, GossipVerifiedBlock, ImportResult } from "./blocks/types.js";
 import { emitHeadEvents, getDependentRoot, type ChainEvents } from "./events.js";
 import { loadHotState, readStoredChain, writeAnchor, type AnchorBlock } from "./init.js";
 import { JustifiedBalances } from "./justifiedBalances.js";
@@ -31,11 +33,43 @@ import { JobQueue, QueueFullError } from "./jobQueue.js";
 import { PendingBlocks } from "./pendingBlocks.js";
 import { ChainQuery } from "./query.js";
 import { QueuedStateRegenerator, type RegenCaller } from "./regen/queued.js";
-import { StateRegenerator, type RegenStats } from "./regen/stateRegenerator.js";
+import { processSlotsYielding, StateRegenerator, type RegenStats } from "./regen/stateRegenerator.js";
 import { BlockStateCache, CheckpointStateCache, LruCache } from "./stateCache.js";
 import { defaultChainOptions, type ChainMetrics, type ChainOptions } from "./options.js";
 
 export type { ImportResult } from "./blocks/types.js";
+
+/**
+ * Signature sets of consecutive segment blocks verified as one batch: enough for both workers of a 2-core pool to
+ * share (the pool cuts a batch into jobs of 16 sets or more), few enough that the first verdict comes early.
+ */
+const SEGMENT_SETS_PER_BATCH = 32;
+
+export interface SegmentOptions {
+  /** default true */
+  verifySignatures?: boolean;
+  /** each block as it is imported, in order */
+  onImported?: (slot: number, root: string) => void;
+  maxSetsPerBatch?: number;
+}
+
+/** Why a segment stopped at block `index` (the blocks after it were not imported). */
+export type SegmentStop = { index: number; error: BlockError } | { index: number; parentUnknown: true; root: string };
+
+export interface SegmentResult {
+  imported: number;
+  /** leading blocks already known, or at or before the finalized slot */
+  skipped: number;
+  stop: SegmentStop | null;
+}
+
+interface SegmentItem {
+  fv: FullyVerifiedBlock;
+  /** null when signatures are not verified */
+  verdict: Promise<boolean> | null;
+  start: number;
+  index: number;
+}
 export { defaultChainOptions, type ChainMetrics, type ChainOptions } from "./options.js";
 export type { ChainEvents, HeadEvent, ReorgEvent } from "./events.js";
 
@@ -149,6 +183,11 @@ export class BeaconChain {
     return chain;
   }
 
+  /** The validators' keys by index, as signature sets name them (shared with every state of this chain). */
+  get pubkeyTable(): PubkeyTable {
+    return this.pubkeyCache;
+  }
+
   get headRoot(): string {
     return this.head;
   }
@@ -204,13 +243,7 @@ export class BeaconChain {
       await yieldToEventLoop();
       const fv = await verifyBlockStateTransition(this, gv);
       await yieldToEventLoop();
-      const headBefore = this.head;
-      const justifiedBefore = this.forkChoice.getJustifiedCheckpoint();
-      const finalizedBefore = this.forkChoice.getFinalizedCheckpoint();
-      const { firstOfEpoch } = await importVerifiedBlock(this.importContext, fv);
-      this.hotBlocks.set(fv.root, { slot: fv.signed.message.slot, parent: fv.parentRoot });
-      await this.updateHead("importBlock");
-      this.afterImport(fv.signed, fv.root, start, firstOfEpoch, headBefore, justifiedBefore, finalizedBefore);
+      await this.commitBlock(fv, start);
       return { status: "imported", root: fv.root, head: this.head };
     } catch (e) {
       if (!(e instanceof BlockError)) throw e;
@@ -222,6 +255,166 @@ export class BeaconChain {
       if (root && blockErrorOutcome(e).markInvalid) this.invalidBlocks.set(root, true);
       throw e;
     }
+  }
+
+  /** Stage 4 and after: stored, in fork choice, the head recomputed, then events and background work. */
+  private async commitBlock(fv: FullyVerifiedBlock, start: number): Promise<void> {
+    const headBefore = this.head;
+    const justifiedBefore = this.forkChoice.getJustifiedCheckpoint();
+    const finalizedBefore = this.forkChoice.getFinalizedCheckpoint();
+    const { firstOfEpoch } = await importVerifiedBlock(this.importContext, fv);
+    this.hotBlocks.set(fv.root, { slot: fv.signed.message.slot, parent: fv.parentRoot });
+    await this.updateHead("importBlock");
+    this.afterImport(fv.signed, fv.root, start, firstOfEpoch, headBefore, justifiedBefore, finalizedBefore);
+  }
+
+  /**
+   * Range sync's door: a downloaded batch of consecutive blocks, imported as a pipeline in one turn of the import
+   * queue. Block N+1's state transition runs on this thread while the signatures of block N (and of the blocks
+   * grouped with it in one batch) are verified on the BLS pool; blocks are committed strictly in order as their
+   * verdicts come in, and none is stored or seen by fork choice before its signatures are valid. Blocks already
+   * known (or at or before finality) at the start are skipped. The first failure stops the segment: the blocks
+   * before it are imported, the ones after it are not tried.
+   */
+  processChainSegment(blocks: SignedBeaconBlock[], opts: SegmentOptions = {}): Promise<SegmentResult> {
+    if (this.closed) return Promise.reject(new BlockError({ code: "CHAIN_CLOSED" }));
+    return this.queue.push(() => this.runSegment(blocks, opts)).catch((e: unknown) => {
+      if (e instanceof QueueFullError) throw new BlockError({ code: "QUEUE_FULL", queueLength: this.queue.length });
+      throw e;
+    });
+  }
+
+  private async runSegment(blocks: SignedBeaconBlock[], opts: SegmentOptions): Promise<SegmentResult> {
+    const result: SegmentResult = { imported: 0, skipped: 0, stop: null };
+    const stopAt = (stop: SegmentStop) => {
+      if (result.stop === null || stop.index < result.stop.index) result.stop = stop;
+    };
+    const verifySignatures = opts.verifySignatures ?? true;
+    const maxGroupSets = opts.maxSetsPerBatch ?? SEGMENT_SETS_PER_BATCH;
+
+    // produced blocks, in order, waiting for their verdicts; the committer takes them from the front
+    const ready: SegmentItem[] = [];
+    let produced = false;
+    // the committer stopped at a block: nothing after it will be imported, so nothing more is worth verifying
+    let aborted = false;
+    let wakeCommitter: (() => void) | null = null;
+    const wake = () => {
+      const w = wakeCommitter;
+      wakeCommitter = null;
+      w?.();
+    };
+
+    // signature sets of consecutive blocks, verified as one batch; a failed batch is retried block by block
+    let inFlight = 0;
+    let group: { sets: SignatureSet[]; items: { sets: SignatureSet[]; resolve: (ok: boolean) => void }[] } = { sets: [], items: [] };
+    const flush = () => {
+      const g = group;
+      group = { sets: [], items: [] };
+      if (g.items.length === 0) return;
+      if (aborted) {
+        for (const it of g.items) it.resolve(false);
+        return;
+      }
+      inFlight++;
+      const all = this.bls.verifySignatureSets(g.sets).catch(() => false);
+      void all.then(() => inFlight--);
+      for (const it of g.items) {
+        void all
+          .then((ok) => ok || (g.items.length > 1 && !aborted && this.bls.verifySignatureSets(it.sets).catch(() => false)))
+          .then((ok) => it.resolve(ok === true));
+      }
+    };
+
+    const committer = (async () => {
+      for (let next = 0; ; ) {
+        if (next >= ready.length) {
+          if (produced) return;
+          await new Promise<void>((r) => (wakeCommitter = r));
+          continue;
+        }
+        const item = ready[next++];
+        if (item.verdict && !(await item.verdict)) {
+          aborted = true;
+          stopAt({ index: item.index, error: new BlockError({ code: "INVALID_SIGNATURE", root: item.fv.root }) });
+          return;
+        }
+        try {
+          await this.commitBlock(item.fv, item.start);
+        } catch (e) {
+          aborted = true;
+          if (!(e instanceof BlockError)) throw e;
+          stopAt({ index: item.index, error: e });
+          return;
+        }
+        result.imported++;
+        opts.onImported?.(item.fv.signed.message.slot, item.fv.root);
+      }
+    })();
+
+    let prev: FullyVerifiedBlock | null = null;
+    try {
+      for (let i = 0; i < blocks.length && !aborted; i++) {
+        const start = performance.now();
+        const input: BlockInput = { signed: blocks[i], source: "sync", verifySignatures };
+        let root: string | undefined;
+        try {
+          const sane = checkBlockSanity(this.pipelineContext, input, prev ? { root: prev.root, slot: prev.signed.message.slot } : undefined);
+          root = sane.root;
+          const gv: GossipVerifiedBlock =
+            prev !== null && sane.parentRoot === prev.root
+              ? { ...sane, proposerState: await this.segmentProposerState(prev, sane.signed.message.slot), proposerSignatureVerified: false }
+              : await verifyProposer(this, sane, { verifySignature: false });
+          checkProposerIndex(gv.proposerState, sane.signed.message.slot, sane.signed.message.proposerIndex);
+          let verdict: Promise<boolean> | null = null;
+          const fv = await transitionBlock(this, gv, (sets) => {
+            verdict = new Promise<boolean>((resolve) => group.items.push({ sets, resolve }));
+            for (const set of sets) group.sets.push(set);
+          });
+          ready.push({ fv, verdict, start, index: i });
+          prev = fv;
+          // a full batch goes at once; so does a partial one when the pool has nothing of this segment to do
+          if (group.sets.length >= maxGroupSets || inFlight === 0) flush();
+          wake();
+        } catch (e) {
+          if (!(e instanceof BlockError)) throw e;
+          const code = e.data.code;
+          if (prev === null && (code === "ALREADY_KNOWN" || code === "WOULD_REVERT_FINALIZED")) {
+            result.skipped++;
+            continue;
+          }
+          root = "root" in e.data ? e.data.root : root;
+          if (code === "PARENT_UNKNOWN") stopAt({ index: i, parentUnknown: true, root: root ?? "" });
+          else {
+            if (root && blockErrorOutcome(e).markInvalid) this.invalidBlocks.set(root, true);
+            stopAt({ index: i, error: e });
+          }
+          break;
+        }
+        await yieldToEventLoop();
+      }
+    } finally {
+      flush();
+      produced = true;
+      wake();
+      await committer;
+    }
+    return result;
+  }
+
+  /** The base of a segment block's pre-state: its parent's post-state, or that state at the epoch's first slot. */
+  private async segmentProposerState(parent: FullyVerifiedBlock, slot: number): Promise<CachedBeaconState> {
+    const c = this.config;
+    const epoch = computeEpochAtSlot(c, slot);
+    if (computeEpochAtSlot(c, parent.postState.state.slot) === epoch) return parent.postState;
+    const key = CheckpointStateCache.key(epoch, parent.root);
+    const cached = this.checkpointStates.get(key);
+    if (cached) return cached;
+    // as regen would make it (and siblings of the epoch, or fork choice's justified balances, will ask for it)
+    const state = parent.postState.clone();
+    await processSlotsYielding(c, state, computeStartSlotAtEpoch(c, epoch));
+    state.state.commit();
+    this.checkpointStates.set(key, state);
+    return state;
   }
 
   private afterImport(

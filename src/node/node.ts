@@ -91,7 +91,7 @@ export class BeaconNode {
     readonly config: BeaconConfig,
     readonly db: BeaconDb,
     readonly chain: BeaconChain,
-    private readonly bls: BlsVerifier & { close?(): Promise<void> },
+    readonly bls: BlsVerifier & { close?(): Promise<void> },
     readonly logger: Logger,
     private readonly opts: BeaconNodeOptions,
   ) {
@@ -124,7 +124,8 @@ export class BeaconNode {
     });
     let bls: (BlsVerifier & { close?(): Promise<void> }) | undefined;
     try {
-      bls = new BlsWorkerPool(opts.blsWorkers);
+      const pool = new BlsWorkerPool(opts.blsWorkers);
+      bls = pool;
       // the chain refuses blocks from beyond this clock
       const chainOpts = { ...opts.chain, ...(opts.now ? { now: opts.now } : {}) };
       let chain: BeaconChain;
@@ -152,6 +153,8 @@ export class BeaconNode {
           root: chain.headRoot,
         });
       }
+      // every key decompressed once, in the background on the BLS workers, while the node starts and finds peers
+      pool.preloadKeys(chain.pubkeyTable);
       const node = new BeaconNode(config, db, chain, bls, logger, opts);
       await node.startServices();
       return node;

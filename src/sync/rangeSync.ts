@@ -267,32 +267,39 @@ export class RangeSync {
   /** "ok" when imported (or already known), "fork" when its first block does not attach, "retry" when it was bad. */
   private async importBatch(b: Batch): Promise<"ok" | "fork" | "retry"> {
     const blocks = b.blocks ?? [];
-    const chain = this.o.chain;
-    for (let i = 0; i < blocks.length; i++) {
-      const signed = blocks[i];
-      // the chain remembers invalid blocks and refuses their descendants (KNOWN_INVALID) before any work
-      try {
-        const r = await chain.processBlock({ signed, source: "sync", verifySignatures: this.o.verifySignatures ?? true });
-        if (r.status === "pending") {
-          if (i === 0) return "fork";
-          return this.failBatch(b, "lowTolerance", `block ${r.root} does not follow the previous block of its batch`);
-        }
-        this.countImport();
-      } catch (e) {
-        if (!(e instanceof BlockError)) throw e;
-        const outcome = blockErrorOutcome(e);
-        if (outcome.fault === "nobody") continue; // known, or finalized meanwhile
-        if (outcome.fault === "peer") {
-          this.o.logger?.warn("peer served an invalid block", { peer: b.peer, slot: signed.message.slot, error: e.message });
-          return this.failBatch(b, "lowTolerance", `invalid block at slot ${signed.message.slot}: ${e.message}`);
-        }
-        // our own trouble (queue full, store, regen): retry the batch without blaming the peer
-        this.o.logger?.warn("import failed", { slot: signed.message.slot, error: e.message });
-        b.blocks = null;
-        return "retry";
-      }
+    if (blocks.length === 0) return "ok";
+    let r;
+    try {
+      // one segment: the state transition of a block overlaps the signature checks of those before it
+      r = await this.o.chain.processChainSegment(blocks, {
+        verifySignatures: this.o.verifySignatures ?? true,
+        onImported: () => this.countImport(),
+      });
+    } catch (e) {
+      if (!(e instanceof BlockError)) throw e;
+      // our own trouble (queue full, chain closed): retry the batch without blaming the peer
+      this.o.logger?.warn("import failed", { startSlot: b.startSlot, error: e.message });
+      b.blocks = null;
+      return "retry";
     }
-    return "ok";
+    const stop = r.stop;
+    if (stop === null) return "ok";
+    const slot = blocks[stop.index].message.slot;
+    if ("parentUnknown" in stop) {
+      // the chain remembers invalid blocks and refuses their descendants (KNOWN_INVALID) before any work
+      if (stop.index === r.skipped) return "fork";
+      return this.failBatch(b, "lowTolerance", `block ${stop.root} does not follow the previous block of its batch`);
+    }
+    const outcome = blockErrorOutcome(stop.error);
+    if (outcome.fault === "nobody") return "ok"; // finalized meanwhile, or beyond the clock: the next round sees
+    if (outcome.fault === "peer") {
+      this.o.logger?.warn("peer served an invalid block", { peer: b.peer, slot, error: stop.error.message });
+      return this.failBatch(b, "lowTolerance", `invalid block at slot ${slot}: ${stop.error.message}`);
+    }
+    // our own trouble (store, regen): retry the batch without blaming the peer
+    this.o.logger?.warn("import failed", { slot, error: stop.error.message });
+    b.blocks = null;
+    return "retry";
   }
 
   private failBatch(b: Batch, action: PeerAction, reason: string): "retry" {

@@ -11,7 +11,8 @@
 //   --out FILE           where the JSON goes (default test/perf/results/<date>.json, sync-<date>.json with --sync)
 //   --sync               instead: the sync benchmark (syncBench.ts) at 16384 and 100000 validators (or --validators),
 //                        one line per size; --sync-epochs E chain length (default 8), --sync-bls-workers W the syncing
-//                        node's BLS threads (default 2), --sync-prof DIR a CPU profile of the syncing node
+//                        node's BLS threads (default 2), --sync-prof DIR a CPU profile of the syncing node,
+//                        --sync-keys-cold the peer dialled at once (not after the BLS workers preloaded the keys)
 //
 // Inputs are built once per registry size and cached in ~/.cache/cairn/bench (see fixtures.ts, pubkeys.ts). Each
 // implementation runs in its own process (child.ts), so its peak RSS is its own; both must reach the same
@@ -44,6 +45,7 @@ interface Args {
   syncEpochs: number;
   syncBlsWorkers: number;
   syncProf?: string;
+  syncKeysCold?: boolean;
   validatorsGiven: boolean;
 }
 
@@ -108,6 +110,9 @@ function parseArgs(argv: string[]): Args {
       case "--sync-bls-workers":
         args.syncBlsWorkers = int(a, argv[++i], 1);
         break;
+      case "--sync-keys-cold":
+        args.syncKeysCold = true;
+        break;
       case "--sync-prof":
         args.syncProf = resolve(argv[++i] ?? "");
         break;
@@ -117,7 +122,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--help":
       case "-h":
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(0, 16).join("\n").replace(/^\/\/ ?/gm, "") + "\n");
+        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(0, 17).join("\n").replace(/^\/\/ ?/gm, "") + "\n");
         process.exit(0);
         break;
       default:
@@ -364,6 +369,7 @@ async function mainSync(args: Args): Promise<void> {
       epochs: args.syncEpochs,
       blsWorkers: args.syncBlsWorkers,
       cpuProfDir: args.syncProf,
+      keysCold: args.syncKeysCold,
       log: (m) => process.stderr.write(m + "\n"),
     });
     process.stdout.write(r.line + "\n");

@@ -6,13 +6,15 @@
 //            --prof-dir DIR, a V8 CPU profile of its main thread over the synced range (first import to last)
 // Progress goes to stderr. `serve` and `sync` print `@@READY <json>` once listening; every mode ends with
 // `@@RESULT <json>`. `serve` runs until its stdin closes.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair } from "@libp2p/crypto/keys";
+import { multiaddr } from "@multiformats/multiaddr";
 import { PublicKeyClass, verifySignatureSets, type SignatureSet } from "../../src/crypto/bls.js";
 import { BeaconNode } from "../../src/node/node.js";
+import { BlsWorkerPool } from "../../src/chain/bls/pool.js";
 import { EventLoopDelayMonitor } from "../../src/util/eventLoop.js";
 import { RESULT_PREFIX } from "./files.js";
 import { benchConfig } from "./fixtures.js";
@@ -21,10 +23,14 @@ import { prepareSyncChain, readSampleSets, readSyncChain, type SyncChainMeta } f
 export const READY_PREFIX = "@@READY ";
 
 export interface BlsCostResult {
-  /** ms per signature set in a batch of one block's sets, median over passes */
+  /** wall ms per signature set in a batch of one block's sets, median over passes (blst may use a second thread) */
   msPerSet: number;
-  /** the same in CPU time of this (single-threaded) process: what the work costs when the machine is shared */
+  /** CPU ms per set (all threads of this process) in batches of one block's sets: the cost on one core */
   cpuMsPerSet: number;
+  /** CPU ms per set in batches of 64 sets (one multi-pairing amortized over more sets) */
+  cpuMsPerSet64: number;
+  /** the lower of the two: what the bound is computed from */
+  bestCpuMsPerSet: number;
   passes: number;
   setsPerPass: number;
   blocksPerPass: number;
@@ -46,6 +52,15 @@ export interface SyncRunResult {
   cpuPerSecond: number;
   /** that CPU time per imported block, ms: less sensitive than wall time to what else the machine runs */
   cpuMsPerBlock: number;
+  /** from the node's start to its first import (startup, the BLS workers' key preload, peering, the first batch) */
+  startToFirstImportMs: number;
+  /** from the node's start until its BLS workers held every key, decompressed and validated (null: --keys-cold) */
+  keysPreloadMs: number | null;
+  /** keys the BLS pool had decompressed and validated (each once per process) by the first import, and by the last */
+  keysValidatedBeforeFirstImport: number;
+  keysValidated: number;
+  /** CPU ms per block by thread name (Linux only; 10 ms ticks, so rough on short runs) */
+  cpuMsPerBlockByThread: Record<string, number>;
   /** share of the span the main thread's event loop was busy (performance.eventLoopUtilization) */
   mainThreadUtilization: number;
   /** blocks the chain's state regenerator replayed over the span (states it had to rebuild) */
@@ -87,30 +102,41 @@ function nodeClock(meta: SyncChainMeta): () => number {
 function measureBls(validators: number, epochs: number, meta: SyncChainMeta): BlsCostResult {
   // pubkeys parsed (and checked) outside the timing: the chain's pubkey cache holds them parsed, and the worker
   // reads them uncompressed without a check
-  const groups: SignatureSet[][] = readSampleSets(validators, epochs, meta).map((g) =>
+  const blocks: SignatureSet[][] = readSampleSets(validators, epochs, meta).map((g) =>
     g.map((s) => ({ pubkey: PublicKeyClass.fromBytes(s.pubkey, true), signingRoot: s.signingRoot, signature: s.signature })),
   );
-  const setsPerPass = groups.reduce((a, g) => a + g.length, 0);
-  const cpuPerSet: number[] = [];
-  const pass = (): number => {
-    const t = performance.now();
-    const cpu = process.cpuUsage();
-    for (const g of groups) if (!verifySignatureSets(g)) throw new Error("a sample block's signature sets do not verify");
-    const used = process.cpuUsage(cpu);
-    cpuPerSet.push((used.user + used.system) / 1e3 / setsPerPass);
-    return performance.now() - t;
+  const all = blocks.flat();
+  const of64: SignatureSet[][] = [];
+  for (let i = 0; i < all.length; i += 64) of64.push(all.slice(i, i + 64));
+  const measure = (groups: SignatureSet[][]) => {
+    const setsPerPass = groups.reduce((a, g) => a + g.length, 0);
+    const cpuPerSet: number[] = [];
+    const perSet: number[] = [];
+    const pass = () => {
+      const t = performance.now();
+      const cpu = process.cpuUsage();
+      for (const g of groups) if (!verifySignatureSets(g)) throw new Error("a sample block's signature sets do not verify");
+      const used = process.cpuUsage(cpu);
+      cpuPerSet.push((used.user + used.system) / 1e3 / setsPerPass);
+      perSet.push((performance.now() - t) / setsPerPass);
+    };
+    pass(); // warm-up
+    cpuPerSet.length = 0;
+    perSet.length = 0;
+    const started = performance.now();
+    while (perSet.length < 5 || (perSet.length < 20 && performance.now() - started < 3000)) pass();
+    return { ms: quantile(perSet, 0.5), cpu: quantile(cpuPerSet, 0.5), passes: perSet.length, setsPerPass };
   };
-  pass(); // warm-up
-  cpuPerSet.length = 0;
-  const perSet: number[] = [];
-  const started = performance.now();
-  while (perSet.length < 5 || (perSet.length < 20 && performance.now() - started < 3000)) perSet.push(pass() / setsPerPass);
+  const byBlock = measure(blocks);
+  const by64 = measure(of64);
   return {
-    msPerSet: round(quantile(perSet, 0.5), 4),
-    cpuMsPerSet: round(quantile(cpuPerSet, 0.5), 4),
-    passes: perSet.length,
-    setsPerPass,
-    blocksPerPass: groups.length,
+    msPerSet: round(byBlock.ms, 4),
+    cpuMsPerSet: round(byBlock.cpu, 4),
+    cpuMsPerSet64: round(by64.cpu, 4),
+    bestCpuMsPerSet: round(Math.min(byBlock.cpu, by64.cpu), 4),
+    passes: byBlock.passes,
+    setsPerPass: byBlock.setsPerPass,
+    blocksPerPass: blocks.length,
   };
 }
 
@@ -170,15 +196,60 @@ function rangeProfiler(dir: string | undefined) {
   };
 }
 
-async function sync(validators: number, epochs: number, peer: string, blsWorkers: number, profDir?: string): Promise<SyncRunResult> {
+/** CPU ms per thread group (Linux: /proc/self/task/<tid>/{comm,stat}); the main thread is "main". Empty elsewhere. */
+function threadCpuMs(): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync("/proc/self/task");
+  } catch {
+    return out;
+  }
+  const tick = 10; // ms per clock tick (USER_HZ 100 on Linux)
+  for (const tid of tids) {
+    try {
+      const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+      const comm = Number(tid) === process.pid ? "main" : process.env.CAIRN_BENCH_TIDS ? `${name}:${tid}` : name;
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ms = (Number(f[11]) + Number(f[12])) * tick; // utime, stime (fields 14, 15)
+      out.set(comm, (out.get(comm) ?? 0) + ms);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+function threadCpuDelta(a: Map<string, number>, b: Map<string, number>, blocks: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of b) out[k] = round((v - (a.get(k) ?? 0)) / blocks, 2);
+  return out;
+}
+
+async function sync(validators: number, epochs: number, peer: string, blsWorkers: number, profDir?: string, keysCold = false): Promise<SyncRunResult> {
   const { meta, genesis } = readSyncChain(validators, epochs);
-  const { node, datadir } = await startNode(meta, genesis, { rest: true, staticPeers: [peer], blsWorkers });
+  const startedAt = performance.now();
+  // the peer is dialled once the BLS workers hold every key (as a node does before its first sync batch unless it
+  // starts syncing within seconds of starting): the synced range then measures the steady state of a long sync, and
+  // the one-off key work is reported beside it. --keys-cold dials at once instead.
+  const { node, datadir } = await startNode(meta, genesis, { rest: true, staticPeers: keysCold ? [peer] : [], blsWorkers });
+  const pool = node.bls instanceof BlsWorkerPool ? node.bls : null;
+  let keysPreloadMs: number | null = null;
+  if (!keysCold) {
+    await pool?.keysPreloaded();
+    keysPreloadMs = Math.round(performance.now() - startedAt);
+    await node.network!.libp2p.dial(multiaddr(peer));
+  }
+  let keysAtFirst = 0;
   const loop = new EventLoopDelayMonitor(5);
   const profiler = rangeProfiler(profDir);
   let imported = 0;
   let firstAt = 0;
   let firstPerf = 0;
   let cpuAtFirst = process.cpuUsage();
+  let threadsAtFirst = new Map<string, number>();
+  let threadsAtLast = new Map<string, number>();
   let eluAtFirst = performance.eventLoopUtilization();
   let replayedBefore = 0;
   let importsBefore = 0;
@@ -189,7 +260,9 @@ async function sync(validators: number, epochs: number, peer: string, blsWorkers
       if (imported === 1) {
         firstAt = Date.now();
         firstPerf = performance.now();
+        keysAtFirst = pool?.keysValidated ?? 0;
         cpuAtFirst = process.cpuUsage();
+        threadsAtFirst = threadCpuMs();
         eluAtFirst = performance.eventLoopUtilization();
         replayedBefore = node.chain.query.stats().regen.blocksReplayed;
         importsBefore = node.chain.metrics.importMs.length;
@@ -198,6 +271,7 @@ async function sync(validators: number, epochs: number, peer: string, blsWorkers
         void profiler.start();
       }
       if (e.slot >= meta.blocks) {
+        threadsAtLast = threadCpuMs();
         resolve({
           lastAt: Date.now(),
           lastPerf: performance.now(),
@@ -228,6 +302,11 @@ async function sync(validators: number, epochs: number, peer: string, blsWorkers
     cpuPerSecond: round((end.cpu.user + end.cpu.system) / 1e6 / seconds),
     cpuMsPerBlock: round((end.cpu.user + end.cpu.system) / 1e3 / (imported - 1), 1),
     mainThreadUtilization: round(end.elu),
+    startToFirstImportMs: Math.round(firstPerf - startedAt),
+    keysPreloadMs,
+    keysValidatedBeforeFirstImport: keysAtFirst,
+    keysValidated: pool?.keysValidated ?? 0,
+    cpuMsPerBlockByThread: threadCpuDelta(threadsAtFirst, threadsAtLast, imported - 1),
     regenBlocksReplayed: end.replayed,
     blsWorkers,
     fullGcs: node.chain.metrics.gcMs.length - gcsBefore,
@@ -257,7 +336,7 @@ async function main(args: string[]): Promise<void> {
     case "sync": {
       const peer = arg(args, "--peer");
       if (!peer) throw new Error("sync: --peer MULTIADDR is required");
-      result = await sync(validators, epochs, peer, intArg(args, "--bls-workers", 2), arg(args, "--prof-dir"));
+      result = await sync(validators, epochs, peer, intArg(args, "--bls-workers", 2), arg(args, "--prof-dir"), args.includes("--keys-cold"));
       break;
     }
     default:

@@ -121,7 +121,7 @@ describe("a block's signature sets with the signers by index", () => {
 /** A growing key table of interop keys, as the chain's pubkey cache grows with deposits. */
 class TestTable implements PubkeyTable {
   private readonly bytes: Uint8Array[] = [];
-  private readonly keys: PublicKey[] = [];
+  private readonly keys: (PublicKey | null)[] = [];
   get size(): number {
     return this.bytes.length;
   }
@@ -132,7 +132,12 @@ class TestTable implements PubkeyTable {
       this.keys.push(publicKeyFromBytes(pk.toBytes(true)));
     }
   }
-  getPubkey(index: number): PublicKey {
+  /** 48 bytes that are not a key (not on the curve), as a registry could hold after a bad deposit */
+  growInvalid(): void {
+    this.bytes.push(new Uint8Array(48).fill(0xab));
+    this.keys.push(null);
+  }
+  getPubkey(index: number): PublicKey | null {
     if (!(index < this.keys.length)) throw new Error(`validator index ${index} not in the table`);
     return this.keys[index];
   }
@@ -177,6 +182,31 @@ describe("the workers' copy of the keys", () => {
     assert.equal(await pool.verifySignatureSets(signedSets(b, 20, (k) => [5, k % 3])), true);
     await assert.rejects(pool.verifySignatureSets(signedSets(a, 20, () => [1]).map((s) => ({ ...s, indices: [5] }))), /index 5 is not among the 3 keys/);
     await assert.rejects(pool.verifySignatureSets([...signedSets(a, 1, () => [0]), ...signedSets(b, 1, () => [0])]), /two different tables/);
+  });
+
+  it("each key is decompressed and validated once per process: what one worker validated reaches the others", async () => {
+    const two = new BlsWorkerPool(2);
+    try {
+      const table = new TestTable();
+      table.grow(12);
+      table.growInvalid(); // index 12
+      table.grow(3);
+      two.preloadKeys(table);
+      await two.keysPreloaded();
+      assert.equal(two.keysValidated, 15, "every valid key once, the invalid one not");
+      // 48 sets naming every valid key, cut into jobs for both workers, twice: no key is decompressed again
+      const sets = signedSets(table, 48, (k) => [k % 12, 13 + (k % 3)]);
+      assert.equal(await two.verifySignatureSets(sets), true);
+      assert.equal(await two.verifySignatureSets(sets.slice().reverse()), true);
+      assert.equal(two.keysValidated, 15);
+      // the invalid key fails a set naming it on whichever worker gets it
+      for (const at of [0, 47]) {
+        const bad = sets.map((s, k) => (k === at ? { ...s, indices: [12] } : s));
+        assert.equal(await two.verifySignatureSets(bad), false, `invalid key in set ${at}`);
+      }
+    } finally {
+      await two.close();
+    }
   });
 
   it("a crashed worker fails the batch in flight and is replaced", async () => {

@@ -17,7 +17,11 @@ export interface SanityContext {
   invalidBlocks: LruCache<true>;
 }
 
-export function checkBlockSanity(ctx: SanityContext, input: BlockInput): SaneBlock {
+/**
+ * `segmentParent`: in a chain segment (range sync), the block before this one, verified but not yet in fork choice;
+ * a block naming it as parent descends from whatever that block descends from.
+ */
+export function checkBlockSanity(ctx: SanityContext, input: BlockInput, segmentParent?: { root: string; slot: number }): SaneBlock {
   const { config: c, forkChoice: fc } = ctx;
   const block = input.signed.message;
   const latestSlot = ctx.latestSlot();
@@ -35,10 +39,11 @@ export function checkBlockSanity(ctx: SanityContext, input: BlockInput): SaneBlo
     ctx.invalidBlocks.set(root, true);
     throw new BlockError({ code: "KNOWN_INVALID", root, invalidAncestor: parentRoot });
   }
-  const parent = fc.getBlock(parentRoot);
+  const inSegment = segmentParent !== undefined && segmentParent.root === parentRoot;
+  const parent = inSegment ? segmentParent : fc.getBlock(parentRoot);
   if (!parent) throw new BlockError({ code: "PARENT_UNKNOWN", root, parentRoot });
   if (block.slot <= parent.slot) throw new BlockError({ code: "NOT_LATER_THAN_PARENT", slot: block.slot, parentSlot: parent.slot });
-  if (!fc.isDescendant(finalized.root, parentRoot)) {
+  if (!inSegment && !fc.isDescendant(finalized.root, parentRoot)) {
     throw new BlockError({ code: "NOT_FINALIZED_DESCENDANT", root, parentRoot, finalizedRoot: finalized.root });
   }
   return {

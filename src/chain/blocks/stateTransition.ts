@@ -27,15 +27,37 @@ export interface StateTransitionContext {
 }
 
 export async function verifyBlockStateTransition(ctx: StateTransitionContext, gv: GossipVerifiedBlock): Promise<FullyVerifiedBlock> {
+  let verdict: Promise<boolean> | null = null;
+  let fv: FullyVerifiedBlock;
+  try {
+    // the sets go to the pool before the transition runs, so the two overlap
+    fv = await transitionBlock(ctx, gv, (sets) => (verdict = ctx.bls.verifySignatureSets(sets).catch(() => false)));
+  } catch (e) {
+    await verdict;
+    throw e;
+  }
+  if (verdict && !(await verdict)) throw new BlockError({ code: "INVALID_SIGNATURE", root: gv.root });
+  return fv;
+}
+
+/**
+ * The pre-state (a copy of the proposer stage's state advanced to the block's slot), the block's signature sets
+ * (handed to `onSets` as soon as they are built, before the transition; not when signatures are not verified), the
+ * transition and the state root. The signatures are the caller's to verify: the block is not valid before they are.
+ */
+export async function transitionBlock(
+  ctx: StateTransitionContext,
+  gv: GossipVerifiedBlock,
+  onSets: (sets: SignatureSet[]) => void,
+): Promise<FullyVerifiedBlock> {
   const block = gv.signed.message;
   const post = gv.proposerState.clone();
   if (post.state.slot < block.slot) processSlots(post, block.slot);
 
-  let signaturesValid: Promise<boolean> | null = null;
   if (gv.verifySignatures) {
+    const sets: SignatureSet[] = [];
     try {
       const verified = ctx.verifiedAttestations;
-      const sets: SignatureSet[] = [];
       for (const set of iterateBlockSignatureSets(post, gv.signed, {
         skipProposerSignature: gv.proposerSignatureVerified,
         // the attesters as this branch's committee names them: they must be the ones the signature was verified with
@@ -44,25 +66,21 @@ export async function verifyBlockStateTransition(ctx: StateTransitionContext, gv
         // `post` is this import's own copy: nothing else touches it while the API and the network get a turn
         if (sets.push(set) % SETS_PER_SLICE === 0) await yieldToEventLoop();
       }
-      signaturesValid = ctx.bls.verifySignatureSets(sets);
     } catch {
       // a set that cannot be built (a signer outside the registry, an empty aggregate) is an invalid signature
       throw new BlockError({ code: "INVALID_SIGNATURE", root: gv.root });
     }
+    onSets(sets);
   }
-  const settle = () => signaturesValid?.catch(() => false);
   try {
     processBlock(post, block, false);
   } catch (e) {
-    await settle();
     throw new BlockError({ code: "INVALID_STATE_TRANSITION", root: gv.root, reason: (e as Error).message });
   }
   const stateRoot = post.state.hashTreeRoot();
   if (!bytesEqual(stateRoot, block.stateRoot)) {
-    await settle();
     throw new BlockError({ code: "INVALID_STATE_ROOT", root: gv.root, expected: toHex(block.stateRoot), actual: toHex(stateRoot) });
   }
-  if (signaturesValid && !(await settle())) throw new BlockError({ code: "INVALID_SIGNATURE", root: gv.root });
   return { ...gv, postState: post, summary: blockSummary(post, block, gv.root) };
 }
 

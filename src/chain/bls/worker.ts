@@ -26,13 +26,25 @@ export interface WorkerWarmUp {
   indices?: Uint32Array;
 }
 
-export type WorkerRequest = WorkerKeysMessage | WorkerJob | WorkerWarmUp;
+/**
+ * Keys another worker of this process decompressed and validated, as 96 uncompressed bytes each: read without the
+ * ~50 µs decompression and subgroup check, so each key costs that once per process, not once per worker.
+ */
+export interface WorkerRawKeysMessage {
+  kind: "raw";
+  indices: Uint32Array;
+  bytes: Uint8Array;
+}
+
+export type WorkerRequest = WorkerKeysMessage | WorkerJob | WorkerWarmUp | WorkerRawKeysMessage;
 
 export interface WorkerResponse {
   id: number;
   valid: boolean;
   /** the job could not be checked (an index not in the table): an error, not an invalid signature */
   error?: string;
+  /** keys this worker decompressed and validated since its last answer, uncompressed, for the other workers */
+  fresh?: { indices: Uint32Array; bytes: Uint8Array };
 }
 
 /** the pool's copy of the chain's keys (one table at a time), grown by doubling as deposits come */
@@ -40,6 +52,8 @@ let keyBytes = new Uint8Array(0);
 let keyCount = 0;
 /** decompressed and validated on first use (~50 to 180 µs a key, once per worker); null: not a valid key */
 const keys: (PublicKey | null | undefined)[] = [];
+/** indices of the keys validated here since the last answer */
+let fresh: number[] = [];
 
 function addKeys(msg: WorkerKeysMessage): void {
   // the pool tracks what each worker holds, so a gap is a bug: fail loudly (the pool replaces a crashed worker)
@@ -54,6 +68,29 @@ function addKeys(msg: WorkerKeysMessage): void {
   keyCount = count;
   keys.length = msg.from;
   for (let i = msg.from; i < count; i++) keys.push(undefined);
+  fresh = fresh.filter((i) => i < msg.from);
+}
+
+function addRawKeys(msg: WorkerRawKeysMessage): void {
+  for (let k = 0; k < msg.indices.length; k++) {
+    const i = msg.indices[k];
+    if (!(i < keyCount) || keys[i] !== undefined) continue;
+    try {
+      // validated by the worker that sent it, from the same table
+      keys[i] = blst.PublicKey.fromBytes(msg.bytes.subarray(k * 96, k * 96 + 96), false);
+    } catch {
+      // left to be decompressed here on first use
+    }
+  }
+}
+
+function takeFresh(): WorkerResponse["fresh"] {
+  if (fresh.length === 0) return undefined;
+  const indices = Uint32Array.from(fresh);
+  const bytes = new Uint8Array(indices.length * 96);
+  for (let k = 0; k < indices.length; k++) bytes.set((keys[indices[k]] as PublicKey).toBytes(false), k * 96);
+  fresh = [];
+  return { indices, bytes };
 }
 
 function keyOf(index: number): PublicKey | null {
@@ -62,6 +99,7 @@ function keyOf(index: number): PublicKey | null {
   if (pk === undefined) {
     try {
       pk = blst.PublicKey.fromBytes(keyBytes.subarray(index * 48, index * 48 + 48), true);
+      fresh.push(index);
     } catch {
       pk = null;
     }
@@ -111,11 +149,16 @@ parentPort?.on("message", (req: WorkerRequest) => {
     addKeys(req);
     return;
   }
+  if (req.kind === "raw") {
+    addRawKeys(req);
+    return;
+  }
   let res: WorkerResponse;
   try {
     res = { id: req.id, valid: req.kind === "warm" ? warmUp(req) : verifyBatch(req) };
   } catch (e) {
     res = { id: req.id, valid: false, error: (e as Error).message };
   }
-  parentPort?.postMessage(res);
+  res.fresh = takeFresh();
+  parentPort?.postMessage(res, res.fresh ? [res.fresh.indices.buffer as ArrayBuffer, res.fresh.bytes.buffer as ArrayBuffer] : []);
 });

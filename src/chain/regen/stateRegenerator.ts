@@ -25,7 +25,7 @@ export class RegenError extends Error {
 }
 
 /** process_slots one epoch at a time, yielding between epoch transitions (each costs tens of ms at mainnet size). */
-async function processSlotsYielding(config: BeaconConfig, state: CachedBeaconState, slot: number): Promise<void> {
+export async function processSlotsYielding(config: BeaconConfig, state: CachedBeaconState, slot: number): Promise<void> {
   while (state.state.slot < slot) {
     const nextEpochStart = computeStartSlotAtEpoch(config, computeEpochAtSlot(config, state.state.slot) + 1);
     processSlots(state, Math.min(slot, nextEpochStart));
