@@ -134,6 +134,7 @@ export class BeaconChain {
       db,
       forkChoice: this.forkChoice,
       hotStatesKept: opts.hotStatesKept,
+      coldStateEveryEpochs: opts.coldStateEveryEpochs,
       headRoot: () => this.head,
       getCheckpointState: (epoch, root) => this.regen.getCheckpointState(epoch, root, "forkChoice"),
       anchorSlot: () => this.anchor.state.state.slot,

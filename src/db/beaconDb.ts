@@ -632,6 +632,11 @@ export class BeaconDbBatch {
     });
   }
 
+  /** Deletes the cold state at `slot` (and, after the commit, its file). */
+  deleteColdState(slot: number): this {
+    return this.add(() => [{ type: "del", key: slotKey(Bucket.coldState, slot) }]);
+  }
+
   putHotState(root: Uint8Array, slot: number, stateBytes: Uint8Array): this {
     return this.add(() => {
       this.db.checkStateBytes(stateBytes);

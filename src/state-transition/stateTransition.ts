@@ -7,7 +7,7 @@ import { processSlots } from "./slot/index.js";
 import { assert } from "./util/assert.js";
 import { bytesEqual, toHex } from "../util/bytes.js";
 
-export { processSlots, processSlot } from "./slot/index.js";
+export { processSlots, processSlot, processSlotsSteps } from "./slot/index.js";
 export { StateTransitionError, UnsupportedValueError } from "./util/assert.js";
 
 export interface StateTransitionOpts {

@@ -27,6 +27,33 @@ test("full participation finalizes every epoch; fork choice stays within 3 epoch
   assert.ok(r.forkChoiceNodes <= 3 * config.SLOTS_PER_EPOCH, `fork choice has ${r.forkChoiceNodes} nodes`);
 });
 
+test("finalized states kept as history only every coldStateEveryEpochs epochs, besides genesis and the anchor", async () => {
+  const datadir = tmp();
+  const r = await runHarness(config, { ...base, slots: 96, participation: 1, datadir, forkRate: 0, signatures: false, chain: { coldStateEveryEpochs: 4 } });
+  assert.ok(r.finalizedEpoch >= 9, `finalized ${r.finalizedEpoch}`);
+  const db = await BeaconDb.open(datadir, { config });
+  try {
+    const slots = await db.listColdStateSlots();
+    const anchor = (await db.getMeta("anchor"))!;
+    const every = 4 * config.SLOTS_PER_EPOCH;
+    assert.equal(slots[0], 0, "genesis kept");
+    assert.equal(slots[slots.length - 1], anchor.slot, "the anchor's state is stored");
+    for (const s of slots.slice(1, -1)) assert.equal(s % every, 0, `cold state at slot ${s} is not an archive point (${slots.join(", ")})`);
+    // one a finalization before: 10 or more
+    assert.ok(slots.length <= 2 + Math.floor(anchor.slot / every), `cold states: ${slots.join(", ")}`);
+    // and history stays readable: a state between two archive points is replayed from the one below it
+    const chain = await BeaconChain.fromDb(config, db, new MainThreadBlsVerifier());
+    try {
+      const state = await chain.query.getStateAtSlot(every + 3);
+      assert.equal(state?.state.slot, every + 3);
+    } finally {
+      await chain.close();
+    }
+  } finally {
+    await db.close();
+  }
+});
+
 test("with forks, the head equals the spec's get_head at every slot, across restarts", async () => {
   const r = await runHarness(config, {
     ...base,
