@@ -161,6 +161,22 @@ class ValidatorListTreeViewDU extends ListCompositeTreeViewDU<ValidatorNodeStruc
   }
 }
 
+/**
+ * The registry's tree serialized `sliceSize` validators at a time, the generator stopping between slices (a caller
+ * may let other work run there; the tree must not change until the generator is done). Same bytes as
+ * tree_serializeToBytes; returns the offset after the list.
+ */
+export function* serializeValidatorListSteps(type: ValidatorListType, node: Node, output: ByteViews, offset: number, sliceSize: number): Generator<void, number, void> {
+  const length = type.tree_getLength(node);
+  const nodes = getNodesAtDepth(type.tree_getChunksNode(node), type.chunkDepth, 0, length);
+  for (let from = 0; from < length; from += sliceSize) {
+    if (from > 0) yield;
+    const to = Math.min(length, from + sliceSize);
+    for (let i = from; i < to; i++) offset = type.elementType.value_serializeToBytes(output, offset, (nodes[i] as ValidatorNode).value);
+  }
+  return offset;
+}
+
 function serializeValidatorNodes(type: ValidatorNodeStructType, nodes: Node[], length: number, output: ByteViews, offset: number): number {
   for (let i = 0; i < length; i++) offset = type.value_serializeToBytes(output, offset, (nodes[i] as ValidatorNode).value);
   return offset;

@@ -7,6 +7,22 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Runs a generator of steps (a pure computation that stops between its parts) to its end, letting the event loop
+ * run whenever `yieldAfterMs` have passed since it last did; resolves to the generator's result.
+ */
+export async function runSteps<T>(steps: Generator<void, T, void>, yieldAfterMs = 10): Promise<T> {
+  let last = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - last > yieldAfterMs) {
+      await yieldToEventLoop();
+      last = performance.now();
+    }
+  }
+}
+
 /** Event-loop delay, sampled every `resolutionMs`; read percentiles in ms, reset between reports. */
 export class EventLoopDelayMonitor {
   private readonly histogram: IntervalHistogram;

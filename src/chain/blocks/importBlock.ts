@@ -19,7 +19,7 @@ export interface ImportContext {
   checkpointStates: CheckpointStateCache;
   hotStateEveryEpochs: number;
   /** the state's SSZ, for the hot-state file */
-  serializeHotState(state: CachedBeaconState): Uint8Array;
+  serializeHotState(state: CachedBeaconState): Promise<Uint8Array>;
   /** an attestation carried by an imported block, for fork choice (and, when verified, the verified cache) */
   onAttestation(attestation: Attestation, state: CachedBeaconState, signatureVerified: boolean): void;
 }
@@ -37,7 +37,7 @@ export async function importVerifiedBlock(ctx: ImportContext, fv: FullyVerifiedB
 
   const batch = ctx.db.newBatch().putBlock(fv.rootBytes, fv.signed).putBlockSummary(fv.rootBytes, fv.summary);
   if (firstOfEpoch && epoch % ctx.hotStateEveryEpochs === 0) {
-    batch.putHotState(fv.rootBytes, block.slot, ctx.serializeHotState(fv.postState));
+    batch.putHotState(fv.rootBytes, block.slot, await ctx.serializeHotState(fv.postState));
   }
   try {
     await batch.commit();

@@ -3,7 +3,7 @@ import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../../state-transit
 import { processBlock, processSlots, processSlotsSteps, type CachedBeaconState } from "../../state-transition/index.js";
 import type { BeaconBlock, SignedBeaconBlock } from "../../types/index.js";
 import { toHex } from "../../state-transition/util/math.js";
-import { yieldToEventLoop } from "../../util/eventLoop.js";
+import { runSteps, yieldToEventLoop } from "../../util/eventLoop.js";
 import type { BlockStateCache, CheckpointStateCache } from "../stateCache.js";
 import { CheckpointStateCache as Cps } from "../stateCache.js";
 
@@ -31,17 +31,8 @@ export class RegenError extends Error {
  * holds: a copy being advanced.
  */
 export async function processSlotsYielding(_config: BeaconConfig, state: CachedBeaconState, slot: number): Promise<void> {
-  const steps = processSlotsSteps(state, slot);
-  let last = performance.now();
-  while (!steps.next().done) {
-    if (performance.now() - last > YIELD_AFTER_MS) {
-      await yieldToEventLoop();
-      last = performance.now();
-    }
-  }
+  await runSteps(processSlotsSteps(state, slot));
 }
-
-const YIELD_AFTER_MS = 10;
 
 export interface RegenStats {
   blocksReplayed: number;
