@@ -79,7 +79,7 @@ export class Archiver {
       .putMeta("justifiedCheckpoint", { epoch: justified.epoch, root: fromHex(justified.root) })
       .putMeta("finalizedCheckpoint", { epoch: finalized.epoch, root: fromHex(finalized.root) });
     // without the votes a restarted node's head is an arbitrary leaf until attestations arrive
-    if (withVotes) batch.putForkChoiceVotes(fc.exportLatestMessages());
+    if (withVotes) batch.putForkChoiceVotes(fc.exportLatestMessagesPacked());
     await batch.commit();
   }
 

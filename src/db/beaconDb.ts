@@ -596,8 +596,9 @@ export class BeaconDbBatch {
     ]);
   }
 
-  putForkChoiceVotes(votes: StoredVote[]): this {
-    return this.add(() => [{ type: "put", key: Uint8Array.of(Bucket.forkChoiceVotes), value: encodeBlob(encodeVotes(votes)) }]);
+  putForkChoiceVotes(votes: StoredVote[] | PackedStoredVotes): this {
+    const packed = Array.isArray(votes) ? packVotes(votes) : votes;
+    return this.add(() => [{ type: "put", key: Uint8Array.of(Bucket.forkChoiceVotes), value: encodeBlob(encodeVotes(packed)) }]);
   }
 
   deleteBlockSummaries(roots: Uint8Array[]): this {
@@ -728,28 +729,56 @@ export interface StoredVote {
   root: string;
 }
 
+/**
+ * Votes without an object each (fork choice's exportLatestMessagesPacked() has this shape; the database does not
+ * import fork choice): vote k is (validatorIndices[k], epochs[k], roots[rootIndices[k]]).
+ */
+export interface PackedStoredVotes {
+  roots: string[];
+  validatorIndices: Uint32Array;
+  epochs: Uint32Array;
+  rootIndices: Uint32Array;
+}
+
 // Votes in binary, roots deduplicated: u32 rootCount ‖ roots(32 each) ‖ u32 n ‖ n × (u32 index ‖ u32 epoch ‖ u32 rootIdx).
 // 12 bytes a validator (JSON took ~100: 10 MB an epoch at 100,000 validators, copied through LevelDB each time).
-function encodeVotes(votes: StoredVote[]): Uint8Array {
+function packVotes(votes: StoredVote[]): PackedStoredVotes {
   const rootIdx = new Map<string, number>();
   for (const v of votes) if (!rootIdx.has(v.root)) rootIdx.set(v.root, rootIdx.size);
-  const out = new Uint8Array(4 + rootIdx.size * 32 + 4 + votes.length * 12);
+  const out: PackedStoredVotes = {
+    roots: [...rootIdx.keys()],
+    validatorIndices: new Uint32Array(votes.length),
+    epochs: new Uint32Array(votes.length),
+    rootIndices: new Uint32Array(votes.length),
+  };
+  votes.forEach((v, k) => {
+    if (!Number.isInteger(v.validatorIndex) || v.validatorIndex < 0 || v.validatorIndex >= 2 ** 32) throw invalidArgument(`bad validator index ${v.validatorIndex}`);
+    if (!Number.isInteger(v.epoch) || v.epoch < 0 || v.epoch >= 2 ** 32) throw invalidArgument(`bad vote epoch ${v.epoch}`);
+    out.validatorIndices[k] = v.validatorIndex;
+    out.epochs[k] = v.epoch;
+    out.rootIndices[k] = rootIdx.get(v.root)!;
+  });
+  return out;
+}
+
+function encodeVotes(votes: PackedStoredVotes): Uint8Array {
+  const n = votes.validatorIndices.length;
+  const out = new Uint8Array(4 + votes.roots.length * 32 + 4 + n * 12);
   const view = new DataView(out.buffer);
-  view.setUint32(0, rootIdx.size);
+  view.setUint32(0, votes.roots.length);
   let o = 4;
-  for (const r of rootIdx.keys()) {
+  for (const r of votes.roots) {
     if (!/^0x[0-9a-f]{64}$/.test(r)) throw invalidArgument(`vote root ${JSON.stringify(r)} is not 0x + 64 lowercase hex`);
     out.set(fromHex(r), o);
     o += 32;
   }
-  view.setUint32(o, votes.length);
+  view.setUint32(o, n);
   o += 4;
-  for (const v of votes) {
-    if (!Number.isInteger(v.validatorIndex) || v.validatorIndex < 0 || v.validatorIndex >= 2 ** 32) throw invalidArgument(`bad validator index ${v.validatorIndex}`);
-    if (!Number.isInteger(v.epoch) || v.epoch < 0 || v.epoch >= 2 ** 32) throw invalidArgument(`bad vote epoch ${v.epoch}`);
-    view.setUint32(o, v.validatorIndex);
-    view.setUint32(o + 4, v.epoch);
-    view.setUint32(o + 8, rootIdx.get(v.root)!);
+  for (let k = 0; k < n; k++) {
+    if (votes.rootIndices[k] >= votes.roots.length) throw invalidArgument(`vote ${k} names root ${votes.rootIndices[k]} of ${votes.roots.length}`);
+    view.setUint32(o, votes.validatorIndices[k]);
+    view.setUint32(o + 4, votes.epochs[k]);
+    view.setUint32(o + 8, votes.rootIndices[k]);
     o += 12;
   }
   return out;

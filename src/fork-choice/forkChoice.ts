@@ -311,6 +311,37 @@ export class ForkChoice {
   }
 
   /**
+   * The latest messages packed for storage: the distinct roots, and per vote its validator, epoch and root's index
+   * among them. No object per validator (100,000 of them took ~50 ms of allocation and collection once an epoch).
+   */
+  exportLatestMessagesPacked(): PackedVotes {
+    const { nextIndices, nextEpochs } = this.votes;
+    const rootOfNode = new Map<number, number>();
+    const roots: RootHex[] = [];
+    let n = 0;
+    for (let v = 0; v < nextEpochs.length; v++) if (nextEpochs[v] >= 0 && nextIndices[v] !== NONE) n++;
+    const validatorIndices = new Uint32Array(n);
+    const epochs = new Uint32Array(n);
+    const rootIndices = new Uint32Array(n);
+    let k = 0;
+    for (let v = 0; v < nextEpochs.length; v++) {
+      const node = nextIndices[v];
+      if (nextEpochs[v] < 0 || node === NONE) continue;
+      let r = rootOfNode.get(node);
+      if (r === undefined) {
+        r = roots.length;
+        rootOfNode.set(node, r);
+        roots.push(this.protoArray.nodes[node].root);
+      }
+      validatorIndices[k] = v;
+      epochs[k] = nextEpochs[v];
+      rootIndices[k] = r;
+      k++;
+    }
+    return { roots, validatorIndices, epochs, rootIndices };
+  }
+
+  /**
    * Restore latest messages saved by exportLatestMessages (after a restart, before new attestations arrive). Only
    * moves a vote forward in epoch, as on_attestation does; messages for unknown blocks are dropped.
    */
@@ -364,4 +395,12 @@ export class ForkChoice {
 
 function sameCheckpoint(a: CheckpointHex, b: CheckpointHex): boolean {
   return a.epoch === b.epoch && a.root === b.root;
+}
+
+/** Latest messages as exportLatestMessagesPacked() gives them: vote k is (validatorIndices[k], epochs[k], roots[rootIndices[k]]). */
+export interface PackedVotes {
+  roots: RootHex[];
+  validatorIndices: Uint32Array;
+  epochs: Uint32Array;
+  rootIndices: Uint32Array;
 }

@@ -403,6 +403,12 @@ test("fork-choice votes: binary round trip with shared roots; bad input refused;
     ];
     await db.newBatch().putForkChoiceVotes(votes).commit();
     assert.deepEqual(await db.getForkChoiceVotes(), votes);
+    // fork choice's packed form (no object per vote) stores the same bytes
+    const packed = { roots: [r(1), r(2)], validatorIndices: Uint32Array.of(0, 7, 2 ** 32 - 1), epochs: Uint32Array.of(3, 4, 4), rootIndices: Uint32Array.of(0, 1, 0) };
+    const before = await db.controller.get(Uint8Array.of(Bucket.forkChoiceVotes));
+    await db.newBatch().putForkChoiceVotes(packed).commit();
+    assert.deepEqual(await db.controller.get(Uint8Array.of(Bucket.forkChoiceVotes)), before);
+    assert.throws(() => db.newBatch().putForkChoiceVotes({ ...packed, rootIndices: Uint32Array.of(0, 2, 0) }), (e) => isDbError(e, "INVALID_ARGUMENT"));
     assert.throws(() => db.newBatch().putForkChoiceVotes([{ validatorIndex: -1, epoch: 0, root: r(1) }]), (e) => isDbError(e, "INVALID_ARGUMENT"));
     assert.throws(() => db.newBatch().putForkChoiceVotes([{ validatorIndex: 1, epoch: 0, root: "0x12" }]), (e) => isDbError(e, "INVALID_ARGUMENT"));
     const key = Uint8Array.of(Bucket.forkChoiceVotes);

@@ -85,6 +85,12 @@ describe("ForkChoice store rules", () => {
     fc.onAttestation(att([0, 1], 8, 3, 1, 3));
     assert.equal(fc.getHead(), root(3));
     assert.equal(fc.getLatestMessage(5), undefined);
+    // the packed export (for storage) says what the object export says
+    const packed = fc.exportLatestMessagesPacked();
+    const unpacked = Array.from(packed.validatorIndices, (v, k) => ({ validatorIndex: v, epoch: packed.epochs[k], root: packed.roots[packed.rootIndices[k]] }));
+    assert.deepEqual(unpacked, fc.exportLatestMessages());
+    assert.equal(packed.roots.length, new Set(packed.roots).size, "each root once");
+    assert.equal(unpacked.length, 3);
   });
 
   test("justified balances are read once per justified checkpoint and weigh the votes", () => {
