@@ -108,32 +108,27 @@ interface DecodedState {
 
 /** A genesis state handed in as bytes (`--genesis-state`, a network's genesis.ssz): decoded and checked like a checkpoint's. */
 export function decodeGenesisState(config: BeaconConfig, bytes: Uint8Array): DecodedState["view"] {
+  return decodeAnchorView(config, bytes, "the genesis state");
+}
+
+/** A BeaconState of this config that passes the anchor checks, or a CheckpointSyncError naming `what` it was. */
+function decodeAnchorView(config: BeaconConfig, bytes: Uint8Array, what: string): DecodedState["view"] {
   let view;
   try {
     view = config.types.BeaconState.deserializeToViewDU(bytes);
   } catch (e) {
-    throw new CheckpointSyncError(`the genesis state is not a BeaconState for the ${config.CONFIG_NAME} config: ${(e as Error).message}`);
+    throw new CheckpointSyncError(`${what} is not a BeaconState for the ${config.CONFIG_NAME} config: ${(e as Error).message}`);
   }
   try {
     checkAnchorState(config, view);
   } catch (e) {
-    throw new CheckpointSyncError(`the genesis state is refused: ${(e as Error).message}`);
+    throw new CheckpointSyncError(`${what} is refused: ${(e as Error).message}`);
   }
   return view;
 }
 
 function decodeState(config: BeaconConfig, bytes: Uint8Array, source: string): DecodedState {
-  let view;
-  try {
-    view = config.types.BeaconState.deserializeToViewDU(bytes);
-  } catch (e) {
-    throw new CheckpointSyncError(`the state from ${source} is not a BeaconState for the ${config.CONFIG_NAME} config: ${(e as Error).message}`);
-  }
-  try {
-    checkAnchorState(config, view);
-  } catch (e) {
-    throw new CheckpointSyncError(`the state from ${source} is refused: ${(e as Error).message}`);
-  }
+  const view = decodeAnchorView(config, bytes, `the state from ${source}`);
   const header = view.latestBlockHeader.toValue();
   if (bytesEqual(header.stateRoot, new Uint8Array(32))) header.stateRoot = view.hashTreeRoot();
   const root = toHex(config.types.BeaconBlockHeader.hashTreeRoot(header));
