@@ -10,7 +10,7 @@ import type { BeaconDb } from "../db/index.js";
 import { ForkChoice, toForkChoiceAttestation, type BlockSummary, type CheckpointHex } from "../fork-choice/index.js";
 import { MAXIMUM_GOSSIP_CLOCK_DISPARITY_MS } from "../params/index.js";
 import type { CachedBeaconState, PubkeyCache, ShufflingCache } from "../state-transition/index.js";
-import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
+import { computeEpochAtSlot } from "../state-transition/util/epoch.js";
 import type { PubkeyTable, SignatureSet } from "../crypto/bls.js";
 import { getIndexedAttestation } from "../state-transition/util/attestation.js";
 import type { Attestation, SignedBeaconBlock } from "../types/index.js";
@@ -33,7 +33,7 @@ import { JobQueue, QueueFullError } from "./jobQueue.js";
 import { PendingBlocks } from "./pendingBlocks.js";
 import { ChainQuery } from "./query.js";
 import { QueuedStateRegenerator, type RegenCaller } from "./regen/queued.js";
-import { processSlotsYielding, StateRegenerator, type RegenStats } from "./regen/stateRegenerator.js";
+import { StateRegenerator, type RegenStats } from "./regen/stateRegenerator.js";
 import { BlockStateCache, CheckpointStateCache, LruCache } from "./stateCache.js";
 import { defaultChainOptions, type ChainMetrics, type ChainOptions } from "./options.js";
 
@@ -402,20 +402,13 @@ export class BeaconChain {
     return result;
   }
 
-  /** The base of a segment block's pre-state: its parent's post-state, or that state at the epoch's first slot. */
-  private async segmentProposerState(parent: FullyVerifiedBlock, slot: number): Promise<CachedBeaconState> {
-    const c = this.config;
-    const epoch = computeEpochAtSlot(c, slot);
-    if (computeEpochAtSlot(c, parent.postState.state.slot) === epoch) return parent.postState;
-    const key = CheckpointStateCache.key(epoch, parent.root);
-    const cached = this.checkpointStates.get(key);
-    if (cached) return cached;
-    // as regen would make it (and siblings of the epoch, or fork choice's justified balances, will ask for it)
-    const state = parent.postState.clone();
-    await processSlotsYielding(c, state, computeStartSlotAtEpoch(c, epoch));
-    state.state.commit();
-    this.checkpointStates.set(key, state);
-    return state;
+  /** The base of a segment block's pre-state: its parent's post-state, or the parent's checkpoint state. */
+  private segmentProposerState(parent: FullyVerifiedBlock, slot: number): Promise<CachedBeaconState> | CachedBeaconState {
+    const epoch = computeEpochAtSlot(this.config, slot);
+    if (computeEpochAtSlot(this.config, parent.postState.state.slot) === epoch) return parent.postState;
+    // as regen makes it, from a parent regen cannot find yet (it is not imported): siblings of the epoch and fork
+    // choice's justified balances ask for it later
+    return this.regen.checkpointStateFrom(epoch, parent.root, parent.postState);
   }
 
   private afterImport(

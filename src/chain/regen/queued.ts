@@ -67,6 +67,11 @@ export class QueuedStateRegenerator {
     return this.dedupe(`block:${rootHex}:${limited}`, () => this.regen.getBlockState(rootHex, limited ? undefined : Infinity));
   }
 
+  /** See StateRegenerator.checkpointStateFrom: no regen queued, the caller has the block's state. */
+  checkpointStateFrom(epoch: number, rootHex: string, blockState: CachedBeaconState): Promise<CachedBeaconState> {
+    return this.regen.checkpointStateFrom(epoch, rootHex, blockState);
+  }
+
   getCheckpointState(epoch: number, rootHex: string, caller: RegenCaller): Promise<CachedBeaconState> {
     this.count(caller);
     const hit = this.checkpointStates.get(Cps.key(epoch, rootHex));

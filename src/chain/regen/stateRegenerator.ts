@@ -113,7 +113,17 @@ export class StateRegenerator {
     const key = Cps.key(epoch, rootHex);
     const cached = this.checkpointStates.get(key);
     if (cached) return cached;
-    const blockState = await this.getBlockState(rootHex, maxReplayBlocks);
+    return this.checkpointStateFrom(epoch, rootHex, await this.getBlockState(rootHex, maxReplayBlocks));
+  }
+
+  /**
+   * The checkpoint state (epoch, block root) made from that block's post-state, and cached: the one place the rule
+   * lives (regen, and the segment import for a block not yet in the caches, use it).
+   */
+  async checkpointStateFrom(epoch: number, rootHex: string, blockState: CachedBeaconState): Promise<CachedBeaconState> {
+    const key = Cps.key(epoch, rootHex);
+    const cached = this.checkpointStates.get(key);
+    if (cached) return cached;
     const startSlot = computeStartSlotAtEpoch(this.config, epoch);
     if (blockState.state.slot >= startSlot) {
       // kept under the checkpoint too: the justified checkpoint's state is asked for again when it is finalized (the
