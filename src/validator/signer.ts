@@ -75,6 +75,10 @@ export class ValidatorSigner {
     }
   }
 
+  get isHeld(): boolean {
+    return this.held;
+  }
+
   /** While held, every signature is refused (doppelganger protection's watch). */
   hold(held: boolean): void {
     this.held = held;

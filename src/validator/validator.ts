@@ -172,9 +172,16 @@ export class Validator implements HeadWaiter {
     });
     this.api.start();
     this.timeCheck?.start();
-    if (this.watchDoppelgangers) {
+    // Not in the genesis epoch (or before genesis), as Lighthouse does: no other client can have signed anything
+    // earlier, one starting at the same moment would pass a watch as well, and a new chain whose validators all
+    // watched would make no blocks for the watch's epochs (a single-node chain's beacon node then calls itself
+    // syncing and refuses duties: the chain never starts; Lodestar 1.5.1 did, in the interop test).
+    const epoch = this.clock.currentEpoch();
+    if (this.watchDoppelgangers && epoch <= 0) {
+      this.ctx.logger.info("doppelganger protection: not needed in the genesis epoch, signing at once", { epoch });
+    } else if (this.watchDoppelgangers) {
       this.signer.hold(true);
-      this.doppelganger = new DoppelgangerWatch(this.ctx, this.indices, this.clock.currentEpoch(), this.opts.doppelganger?.epochs);
+      this.doppelganger = new DoppelgangerWatch(this.ctx, this.indices, epoch, this.opts.doppelganger?.epochs);
     }
     this.unsubscribeEvents = this.api.subscribeEvents(
       ["head"],

@@ -133,6 +133,30 @@ describe("BeaconApiClient", () => {
     assert.throws(() => new BeaconApiClient("ftp://x", T), /http/);
   });
 
+  it("asks liveness by the older GET route when a node lacks the standard POST (Lodestar 1.5.1), then only by it", async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.method === "GET" && req.url?.startsWith("/eth/v1/validator/liveness?")) {
+        const q = new URL(req.url, "http://x").searchParams;
+        const data = q.getAll("indices").map((i) => ({ index: i, epoch: q.get("epoch"), is_live: i === "7" }));
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ data }));
+      } else res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ statusCode: 404, message: "Route not found" }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const client = new BeaconApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, T);
+    assert.deepEqual(await client.getLiveness(3, [7, 8]), [
+      { index: 7, isLive: true },
+      { index: 8, isLive: false },
+    ]);
+    assert.deepEqual(await client.getLiveness(4, [8]), [{ index: 8, isLive: false }]);
+    assert.deepEqual(seen, ["POST /eth/v1/validator/liveness/3", "GET /eth/v1/validator/liveness?epoch=3&indices=7&indices=8", "GET /eth/v1/validator/liveness?epoch=4&indices=8"]);
+    // a node with neither route: the standard route's 404 is what the caller sees (doppelganger protection refuses it)
+    const none = new BeaconApiClient(await fixedServer(404, JSON.stringify({ code: 404, message: "not found" })), T);
+    await assert.rejects(none.getLiveness(1, [1]), (e: unknown) => e instanceof BeaconApiError && e.status === 404);
+  });
+
   it("times out a request that gets no answer", async () => {
     const server = createServer(() => {
       // never answers

@@ -506,6 +506,14 @@ describe("attestations, aggregates and the pools", () => {
         { index: String(committee[0]), is_live: true },
         { index: String(committee[1]), is_live: false },
       ]);
+      // the route before the standard one, as Lodestar's validator client of 2020 to 2023 asks it
+      const legacy = await get(`/eth/v1/validator/liveness?epoch=${data.target.epoch}&indices=${committee[0]}&indices=${committee[1]}`);
+      assert.equal(legacy.status, 200);
+      assert.deepEqual(legacy.body.data, [
+        { index: String(committee[0]), epoch: String(data.target.epoch), is_live: true },
+        { index: String(committee[1]), epoch: String(data.target.epoch), is_live: false },
+      ]);
+      assert.equal((await get(`/eth/v1/validator/liveness?epoch=${data.target.epoch}&indices=x`)).status, 400);
 
       // an aggregate from committee member 3 (every member aggregates in committees this small)
       const aggregatorIndex = committee[3];

@@ -109,6 +109,32 @@ describe("doppelganger protection", () => {
     }
   });
 
+  it("in the genesis epoch nothing is watched: the client signs at once (as Lighthouse does)", async () => {
+    const t1 = Date.now();
+    const vc = await Validator.create({
+      config: tc.config,
+      beaconNodes: [url],
+      secretKeys: [interopSecretKeyBytes(3)],
+      openSlashingProtection: (gvr) => SlashingProtection.open(join(dir, "vc-genesis"), { genesisValidatorsRoot: gvr }),
+      // slot 2 of epoch 0 on this chain's clock
+      now: () => (tc.genesis.state.genesisTime + 2 * SECONDS_PER_SLOT) * 1000 + (Date.now() - t1),
+      secondsPerSlot: SECONDS_PER_SLOT,
+      logger: testLogger(),
+      doppelganger: { unsupported: "refuse" },
+    });
+    vc.start();
+    try {
+      assert.equal(vc.signer.isHeld, false);
+      // the same client started in epoch 1 holds its keys (the first test shows what the watch then does)
+      const later = await start([4], "vc-later", { calls: 0 }, true);
+      later.start();
+      assert.equal(later.signer.isHeld, true);
+      await later.close();
+    } finally {
+      await vc.close();
+    }
+  });
+
   it("a beacon node without the liveness endpoint is refused, unless told to proceed", async () => {
     const node = await FakeBeaconNode.start({
       config: tc.config,

@@ -45,6 +45,11 @@ export class BeaconApiClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
+  /**
+   * Which liveness route the node answered: the standard POST /eth/v1/validator/liveness/{epoch}, or the older
+   * GET /eth/v1/validator/liveness?epoch&indices; null until one of them has.
+   */
+  private livenessRoute: "standard" | "legacy" | null = null;
 
   constructor(
     baseUrl: string,
@@ -123,8 +128,21 @@ export class BeaconApiClient {
 
   /** Whether each validator was seen doing its duties in `epoch` (the node's view: gossip, API and blocks). */
   async getLiveness(epoch: number, indices: number[], opts?: RequestOptions): Promise<Liveness[]> {
-    const path = `/eth/v1/validator/liveness/${uintToJson(epoch)}`;
-    return this.parse(path, await this.request("POST", path, indices.map((i) => uintToJson(i)), opts), parseLiveness);
+    if (this.livenessRoute !== "legacy") {
+      const path = `/eth/v1/validator/liveness/${uintToJson(epoch)}`;
+      try {
+        const out = this.parse(path, await this.request("POST", path, indices.map((i) => uintToJson(i)), opts), parseLiveness);
+        this.livenessRoute = "standard";
+        return out;
+      } catch (e) {
+        // a node that predates the standard route may serve the older one (Lodestar up to 1.x of 2023, 1.5.1 among them)
+        if (this.livenessRoute === "standard" || !(e instanceof BeaconApiError && (e.status === 404 || e.status === 405))) throw e;
+      }
+    }
+    const path = `/eth/v1/validator/liveness?epoch=${uintToJson(epoch)}${indices.map((i) => `&indices=${uintToJson(i)}`).join("")}`;
+    const out = this.parse(path, await this.request("GET", path, undefined, opts), parseLiveness);
+    this.livenessRoute = "legacy";
+    return out;
   }
 
   async getProposerDuties(epoch: number, opts?: RequestOptions): Promise<DutiesResponse<ProposerDuty>> {

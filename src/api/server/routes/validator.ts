@@ -14,11 +14,14 @@ import {
   parseUintParam,
   prefersSsz,
   query,
+  queryList,
   sendSsz,
   type ApiContext,
 } from "../context.js";
 
 const GRAFFITI_LENGTH = 32;
+/** indices in one GET liveness query (the URL carries them; the POST body is bounded by the body limit) */
+const MAX_LIVENESS_INDICES = 4096;
 
 /** graffiti as 0x-hex (up to 32 bytes) or as plain text (UTF-8, up to 32 bytes); right-padded with zeros. */
 export function parseGraffiti(value: string | string[] | undefined): Uint8Array {
@@ -172,6 +175,16 @@ export function registerValidatorRoutes(app: FastifyInstance, ctx: ApiContext): 
     checkNotTooFar(epoch);
     const indices = parseIndexList(req.body);
     return { data: indices.map((i) => ({ index: u64(i), is_live: ctx.pools.isLive(epoch, i) })) };
+  });
+  // the route before the standard one (Lodestar's validator client of 2020 to 2023, 1.5.1 among them, asks it)
+  app.get("/eth/v1/validator/liveness", async (req) => {
+    const q = query(req);
+    const epoch = parseUintParam(q.epoch, "epoch");
+    checkNotTooFar(epoch);
+    const indices = queryList(q.indices).map((v, i) => parseUintParam(v, `indices[${i}]`));
+    if (indices.length > MAX_LIVENESS_INDICES) throw new ApiError(400, `at most ${MAX_LIVENESS_INDICES} indices`);
+    // its answer names the epoch too
+    return { data: indices.map((i) => ({ index: u64(i), epoch: u64(epoch), is_live: ctx.pools.isLive(epoch, i) })) };
   });
 }
 
