@@ -25,7 +25,9 @@ export function getFullGc(): (() => void) | null {
 
 /** The full GC after an epoch's first block, at most once per `minIntervalMs` (a syncing node crosses epochs fast). */
 export class FullGcScheduler {
-  private lastAt = -Infinity;
+  // the first one an interval after start: a node that has just started has no old states to reclaim yet, and a
+  // forced full GC holds the event loop (~0.1 s at 100,000 validators)
+  private lastAt = performance.now();
 
   constructor(private readonly minIntervalMs: number) {}
 

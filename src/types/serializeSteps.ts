@@ -7,8 +7,8 @@ import { getNodesAtDepth, type Node } from "@chainsafe/persistent-merkle-tree";
 import type { ByteViews, Type } from "@chainsafe/ssz";
 import { serializeValidatorListSteps, ValidatorListType } from "./validator.js";
 
-/** validators serialized between two stops */
-const VALIDATORS_PER_STEP = 16384;
+/** validators serialized between two stops (~3 µs each with the tree walk: ~12 ms) */
+const VALIDATORS_PER_STEP = 4096;
 
 /** What of a container type the steps read (ssz's ContainerType, and the state's generic container type). */
 export interface ContainerLayout {

@@ -168,11 +168,12 @@ class ValidatorListTreeViewDU extends ListCompositeTreeViewDU<ValidatorNodeStruc
  */
 export function* serializeValidatorListSteps(type: ValidatorListType, node: Node, output: ByteViews, offset: number, sliceSize: number): Generator<void, number, void> {
   const length = type.tree_getLength(node);
-  const nodes = getNodesAtDepth(type.tree_getChunksNode(node), type.chunkDepth, 0, length);
+  const chunks = type.tree_getChunksNode(node);
   for (let from = 0; from < length; from += sliceSize) {
     if (from > 0) yield;
-    const to = Math.min(length, from + sliceSize);
-    for (let i = from; i < to; i++) offset = type.elementType.value_serializeToBytes(output, offset, (nodes[i] as ValidatorNode).value);
+    // the slice's nodes only: one walk of the whole registry's tree was itself ~20 ms at 100,000 validators
+    const nodes = getNodesAtDepth(chunks, type.chunkDepth, from, Math.min(sliceSize, length - from));
+    for (let k = 0; k < nodes.length; k++) offset = type.elementType.value_serializeToBytes(output, offset, (nodes[k] as ValidatorNode).value);
   }
   return offset;
 }

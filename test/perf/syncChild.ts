@@ -244,6 +244,17 @@ async function sync(validators: number, epochs: number, peer: string, blsWorkers
   let keysAtFirst = 0;
   const loop = new EventLoopDelayMonitor(5);
   const profiler = rangeProfiler(profDir);
+  // with a profile: when the loop was held over 50 ms, by the monotonic clock V8's profile timestamps use (µs)
+  const stalls: { endUs: number; ms: number }[] = [];
+  let lastTick = process.hrtime.bigint();
+  const stallTimer = profDir
+    ? setInterval(() => {
+        const now = process.hrtime.bigint();
+        const ms = Number(now - lastTick) / 1e6;
+        if (ms > 50) stalls.push({ endUs: Number(now / 1000n), ms: Math.round(ms) });
+        lastTick = now;
+      }, 5)
+    : null;
   let imported = 0;
   let firstAt = 0;
   let firstPerf = 0;
@@ -285,6 +296,10 @@ async function sync(validators: number, epochs: number, peer: string, blsWorkers
   process.stdout.write(READY_PREFIX + JSON.stringify({ restPort: node.restPort }) + "\n");
   const end = await done;
   await profiler.stop();
+  if (stallTimer) {
+    clearInterval(stallTimer);
+    writeFileSync(join(profDir!, `stalls-${process.pid}.json`), JSON.stringify(stalls));
+  }
   const seconds = (end.lastPerf - firstPerf) / 1000;
   const importMs = node.chain.metrics.importMs.slice(importsBefore);
   const result: SyncRunResult = {

@@ -7,7 +7,7 @@ import { uint64ToBytes } from "../util/math.js";
 import { getSeed } from "../util/seed.js";
 import { computeShuffledIndex } from "../util/shuffle.js";
 import { getChurnLimit } from "../util/validator.js";
-import { computeEpochShuffling, getActiveValidatorIndicesFromState, type EpochShuffling } from "./epochShuffling.js";
+import { computeEpochShuffling, computeEpochShufflingSteps, getActiveValidatorIndicesFromState, type EpochShuffling } from "./epochShuffling.js";
 import { PubkeyCache } from "./pubkeyCache.js";
 import type { ShufflingCache } from "./shufflingCache.js";
 
@@ -101,14 +101,24 @@ export class EpochContext {
    * get_active_validator_indices(new epoch + 1) as process_epoch collected them; otherwise they are read here.
    */
   afterProcessEpoch(state: BeaconStateView, nextActiveIndices: Uint32Array | null = null): void {
+    const steps = this.afterProcessEpochSteps(state, nextActiveIndices);
+    while (!steps.next().done);
+  }
+
+  /**
+   * afterProcessEpoch in steps: it stops inside the next epoch's shuffle (~45 ms at 100,000 validators). The
+   * context is rotated only at the end, all at once: between steps it is still the previous epoch's.
+   */
+  *afterProcessEpochSteps(state: BeaconStateView, nextActiveIndices: Uint32Array | null = null): Generator<void, void, void> {
     state.commit();
     const epoch = computeEpochAtSlot(this.config, state.slot);
+    const next = this.shufflingCache
+      ? yield* this.shufflingCache.getOrComputeSteps(this.config, state, epoch + 1, nextActiveIndices ?? undefined)
+      : yield* computeEpochShufflingSteps(this.config, state, nextActiveIndices ?? getActiveValidatorIndicesFromState(state, epoch + 1), epoch + 1);
     this.epoch = epoch;
     this.previousShuffling = this.currentShuffling;
     this.currentShuffling = this.nextShuffling;
-    this.nextShuffling = this.shufflingCache
-      ? this.shufflingCache.getOrCompute(this.config, state, epoch + 1, nextActiveIndices ?? undefined)
-      : computeEpochShuffling(this.config, state, nextActiveIndices ?? getActiveValidatorIndicesFromState(state, epoch + 1), epoch + 1);
+    this.nextShuffling = next;
     this.proposers = this.computeProposers(state);
     this.churnLimit = getChurnLimit(this.config, this.currentShuffling.activeIndices.length);
   }

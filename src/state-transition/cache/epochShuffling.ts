@@ -1,7 +1,7 @@
 import type { BeaconConfig } from "../../config/index.js";
 import type { BeaconStateView } from "../../types/index.js";
 import { getSeed } from "../util/seed.js";
-import { unshuffleList } from "../util/shuffle.js";
+import { unshuffleListSteps } from "../util/shuffle.js";
 import { isActiveValidator } from "../util/validator.js";
 
 /** The committees of one epoch, computed once by shuffling the whole active set (not index by index). */
@@ -37,8 +37,22 @@ export function computeEpochShuffling(
   activeIndices: Uint32Array,
   epoch: number,
 ): EpochShuffling {
+  const steps = computeEpochShufflingSteps(c, state, activeIndices, epoch);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** computeEpochShuffling in steps: the shuffle (~45 ms at 100,000 validators) stops every few rounds. */
+export function* computeEpochShufflingSteps(
+  c: BeaconConfig,
+  state: BeaconStateView,
+  activeIndices: Uint32Array,
+  epoch: number,
+): Generator<void, EpochShuffling, void> {
   const seed = getSeed(c, state, epoch, c.DOMAIN_BEACON_ATTESTER);
-  const shuffling = unshuffleList(activeIndices, seed, c.SHUFFLE_ROUND_COUNT);
+  const shuffling = yield* unshuffleListSteps(activeIndices, seed, c.SHUFFLE_ROUND_COUNT);
   const committeesPerSlot = computeCommitteeCountPerSlot(c, activeIndices.length);
   const committeeCount = committeesPerSlot * c.SLOTS_PER_EPOCH;
   const n = shuffling.length;

@@ -2,7 +2,7 @@ import type { BeaconConfig } from "../../config/index.js";
 import type { BeaconStateView } from "../../types/index.js";
 import { computeStartSlotAtEpoch } from "../util/epoch.js";
 import { toHex } from "../../util/bytes.js";
-import { computeEpochShuffling, getActiveValidatorIndicesFromState, type EpochShuffling } from "./epochShuffling.js";
+import { computeEpochShufflingSteps, getActiveValidatorIndicesFromState, type EpochShuffling } from "./epochShuffling.js";
 
 /**
  * Shufflings shared by every state of a chain, keyed by (epoch, decision root). The shuffling of epoch E depends on
@@ -24,6 +24,15 @@ export class ShufflingCache {
 
   /** The shuffling for `epoch` as seen from `state` (state's epoch must be epoch-1, epoch or epoch+1). */
   getOrCompute(config: BeaconConfig, state: BeaconStateView, epoch: number, activeIndices?: Uint32Array): EpochShuffling {
+    const steps = this.getOrComputeSteps(config, state, epoch, activeIndices);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** getOrCompute, stopping inside the shuffle when it has to compute one. */
+  *getOrComputeSteps(config: BeaconConfig, state: BeaconStateView, epoch: number, activeIndices?: Uint32Array): Generator<void, EpochShuffling, void> {
     const key = `${epoch}:${decisionRoot(config, state, epoch)}`;
     const hit = this.items.get(key);
     if (hit) {
@@ -31,7 +40,10 @@ export class ShufflingCache {
       return hit;
     }
     this.misses++;
-    const shuffling = computeEpochShuffling(config, state, activeIndices ?? getActiveValidatorIndicesFromState(state, epoch), epoch);
+    const shuffling = yield* computeEpochShufflingSteps(config, state, activeIndices ?? getActiveValidatorIndicesFromState(state, epoch), epoch);
+    // another caller may have computed it meanwhile (the same shuffling: keep the first)
+    const raced = this.items.get(key);
+    if (raced) return raced;
     this.items.set(key, shuffling);
     if (this.items.size > this.maxSize) this.items.delete(this.items.keys().next().value!);
     return shuffling;

@@ -37,7 +37,7 @@ export function* processSlotsSteps(cached: CachedBeaconState, slot: number): Gen
     cached.state.slot = cached.state.slot + 1;
     if (ep !== null) {
       yield;
-      cached.epochCtx.afterProcessEpoch(cached.state, ep.nextShufflingActiveIndices);
+      yield* cached.epochCtx.afterProcessEpochSteps(cached.state, ep.nextShufflingActiveIndices);
     }
     if (cached.state.slot < slot) yield;
   }
