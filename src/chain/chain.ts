@@ -44,6 +44,8 @@ export type { ImportResult } from "./blocks/types.js";
  * share (the pool cuts a batch into jobs of 16 sets or more), few enough that the first verdict comes early.
  */
 const SEGMENT_SETS_PER_BATCH = 32;
+/** blocks the segment's producer may be ahead of its committer (each holds a post-state until committed) */
+const SEGMENT_MAX_LEAD = 64;
 
 export interface SegmentOptions {
   /** default true */
@@ -51,6 +53,8 @@ export interface SegmentOptions {
   /** each block as it is imported, in order */
   onImported?: (slot: number, root: string) => void;
   maxSetsPerBatch?: number;
+  /** blocks the producer may run ahead of the committer (default SEGMENT_MAX_LEAD) */
+  maxLead?: number;
 }
 
 /** Why a segment stopped at block `index` (the blocks after it were not imported). */
@@ -292,6 +296,7 @@ export class BeaconChain {
     };
     const verifySignatures = opts.verifySignatures ?? true;
     const maxGroupSets = opts.maxSetsPerBatch ?? SEGMENT_SETS_PER_BATCH;
+    const maxLead = Math.max(1, opts.maxLead ?? SEGMENT_MAX_LEAD);
 
     // produced blocks, in order, waiting for their verdicts; the committer takes them from the front
     const ready: SegmentItem[] = [];
@@ -326,35 +331,47 @@ export class BeaconChain {
       }
     };
 
+    // the producer waits when it is this far ahead of the committer (each block ahead holds a post-state)
+    let committedUpTo = 0;
+    let wakeProducer: (() => void) | null = null;
+    const wakeP = () => {
+      const w = wakeProducer;
+      wakeProducer = null;
+      w?.();
+    };
     const committer = (async () => {
-      for (let next = 0; ; ) {
-        if (next >= ready.length) {
-          if (produced) return;
-          await new Promise<void>((r) => (wakeCommitter = r));
-          continue;
+      try {
+        for (;;) {
+          if (committedUpTo >= ready.length) {
+            if (produced) return;
+            await new Promise<void>((r) => (wakeCommitter = r));
+            continue;
+          }
+          const item = ready[committedUpTo];
+          if (!(await this.commitSegmentItem(item, result, opts, stopAt))) {
+            aborted = true;
+            return;
+          }
+          committedUpTo++;
+          wakeP();
         }
-        const item = ready[next++];
-        if (item.verdict && !(await item.verdict)) {
-          aborted = true;
-          stopAt({ index: item.index, error: new BlockError({ code: "INVALID_SIGNATURE", root: item.fv.root }) });
-          return;
-        }
-        try {
-          await this.commitBlock(item.fv, item.start);
-        } catch (e) {
-          aborted = true;
-          if (!(e instanceof BlockError)) throw e;
-          stopAt({ index: item.index, error: e });
-          return;
-        }
-        result.imported++;
-        opts.onImported?.(item.fv.signed.message.slot, item.fv.root);
+      } finally {
+        // however it ends (done, a stop, an unexpected error), nothing more is produced for it
+        aborted = true;
+        wakeP();
       }
     })();
+    void committer.catch(() => undefined);
 
     let prev: FullyVerifiedBlock | null = null;
     try {
       for (let i = 0; i < blocks.length && !aborted; i++) {
+        if (ready.length - committedUpTo >= maxLead) {
+          // what the committer waits for must be on its way first
+          flush();
+          while (!aborted && ready.length - committedUpTo >= maxLead) await new Promise<void>((r) => (wakeProducer = r));
+          if (aborted) break;
+        }
         const start = performance.now();
         const input: BlockInput = { signed: blocks[i], source: "sync", verifySignatures };
         let root: string | undefined;
@@ -400,6 +417,24 @@ export class BeaconChain {
       await committer;
     }
     return result;
+  }
+
+  /** A produced segment block, once its verdict is in: committed (true), or the segment's stop recorded (false). */
+  private async commitSegmentItem(item: SegmentItem, result: SegmentResult, opts: SegmentOptions, stop: (s: SegmentStop) => void): Promise<boolean> {
+    if (item.verdict && !(await item.verdict)) {
+      stop({ index: item.index, error: new BlockError({ code: "INVALID_SIGNATURE", root: item.fv.root }) });
+      return false;
+    }
+    try {
+      await this.commitBlock(item.fv, item.start);
+    } catch (e) {
+      if (!(e instanceof BlockError)) throw e;
+      stop({ index: item.index, error: e });
+      return false;
+    }
+    result.imported++;
+    opts.onImported?.(item.fv.signed.message.slot, item.fv.root);
+    return true;
   }
 
   /** The base of a segment block's pre-state: its parent's post-state, or the parent's checkpoint state. */

@@ -16,6 +16,8 @@ import type { SignedBeaconBlock, Status } from "../types/index.js";
 import { WakeableSleep } from "../util/eventLoop.js";
 
 const MAX_REQUESTS_PER_PEER = 2;
+/** downloaded batches imported as one segment at most (4 x 2 epochs: the post-states in flight stay bounded) */
+const MAX_BATCHES_PER_SEGMENT = 4;
 
 export type PeerAction = "fatal" | "lowTolerance" | "midTolerance" | "highTolerance";
 
@@ -207,13 +209,26 @@ export class RangeSync {
         continue;
       }
 
-      // import the first batch in order
-      const outcome = await this.importBatch(first);
+      // the first batch and the downloaded ones right after it, imported in order as one segment (the import's
+      // pipeline drains at the end of a segment: fewer, longer segments keep the BLS workers busy)
+      const run: Batch[] = [first];
+      for (let k = 1; k < queue.length && run.length < MAX_BATCHES_PER_SEGMENT; k++) {
+        const prev = run[run.length - 1];
+        if (!queue[k].blocks || queue[k].startSlot !== prev.startSlot + prev.count) break;
+        run.push(queue[k]);
+      }
+      const { done, outcome } = await this.importBatches(run);
+      for (let k = 0; k < done; k++) {
+        const b = queue.shift()!;
+        start = b.startSlot + b.count;
+      }
+      if (done === run.length) continue;
+      const failed = run[done];
       if (outcome === "fork") {
         // our head is not on the peers' chain: step back (1, 2, 4 ... batches) towards the finalized slot
         backtrack = backtrack === 0 ? 1 : backtrack * 2;
         const finalizedSlot = this.o.chain.query.finalizedSlot;
-        const from = Math.max(finalizedSlot + 1, first.startSlot - backtrack * this.batchSlots);
+        const from = Math.max(finalizedSlot + 1, failed.startSlot - backtrack * this.batchSlots);
         this.o.logger?.info("peers are on another fork: looking for the common ancestor", { from, head: this.headSlot });
         queue.length = 0;
         nextStart = from;
@@ -221,8 +236,9 @@ export class RangeSync {
         continue;
       }
       if (outcome === "retry") continue;
+      // "ok": the segment stopped at a block nobody is to blame for (finalized meanwhile, beyond the clock)
       queue.shift();
-      start = first.startSlot + first.count;
+      start = failed.startSlot + failed.count;
     }
   }
 
@@ -264,10 +280,19 @@ export class RangeSync {
       });
   }
 
-  /** "ok" when imported (or already known), "fork" when its first block does not attach, "retry" when it was bad. */
-  private async importBatch(b: Batch): Promise<"ok" | "fork" | "retry"> {
-    const blocks = b.blocks ?? [];
-    if (blocks.length === 0) return "ok";
+  /**
+   * Imports consecutive downloaded batches as one segment. `done`: how many leading batches are fully imported (or
+   * known); the batch after them, if any, gets `outcome`: "ok" (nobody's fault: move on), "fork" (its first block
+   * does not attach), "retry" (it was bad, or our own trouble).
+   */
+  private async importBatches(run: Batch[]): Promise<{ done: number; outcome: "ok" | "fork" | "retry" }> {
+    const blocks: SignedBeaconBlock[] = [];
+    const ends: number[] = [];
+    for (const b of run) {
+      for (const block of b.blocks ?? []) blocks.push(block);
+      ends.push(blocks.length);
+    }
+    if (blocks.length === 0) return { done: run.length, outcome: "ok" };
     let r;
     try {
       // one segment: the state transition of a block overlaps the signature checks of those before it
@@ -278,28 +303,30 @@ export class RangeSync {
     } catch (e) {
       if (!(e instanceof BlockError)) throw e;
       // our own trouble (queue full, chain closed): retry the batch without blaming the peer
-      this.o.logger?.warn("import failed", { startSlot: b.startSlot, error: e.message });
-      b.blocks = null;
-      return "retry";
+      this.o.logger?.warn("import failed", { startSlot: run[0].startSlot, error: e.message });
+      run[0].blocks = null;
+      return { done: 0, outcome: "retry" };
     }
     const stop = r.stop;
-    if (stop === null) return "ok";
+    if (stop === null) return { done: run.length, outcome: "ok" };
+    const j = ends.findIndex((end) => stop.index < end);
+    const b = run[j];
     const slot = blocks[stop.index].message.slot;
     if ("parentUnknown" in stop) {
       // the chain remembers invalid blocks and refuses their descendants (KNOWN_INVALID) before any work
-      if (stop.index === r.skipped) return "fork";
-      return this.failBatch(b, "lowTolerance", `block ${stop.root} does not follow the previous block of its batch`);
+      if (stop.index === r.skipped) return { done: j, outcome: "fork" };
+      return { done: j, outcome: this.failBatch(b, "lowTolerance", `block ${stop.root} does not follow the previous block of its batch`) };
     }
     const outcome = blockErrorOutcome(stop.error);
-    if (outcome.fault === "nobody") return "ok"; // finalized meanwhile, or beyond the clock: the next round sees
+    if (outcome.fault === "nobody") return { done: j, outcome: "ok" }; // finalized meanwhile, or beyond the clock: the next round sees
     if (outcome.fault === "peer") {
       this.o.logger?.warn("peer served an invalid block", { peer: b.peer, slot, error: stop.error.message });
-      return this.failBatch(b, "lowTolerance", `invalid block at slot ${slot}: ${stop.error.message}`);
+      return { done: j, outcome: this.failBatch(b, "lowTolerance", `invalid block at slot ${slot}: ${stop.error.message}`) };
     }
     // our own trouble (store, regen): retry the batch without blaming the peer
     this.o.logger?.warn("import failed", { slot, error: stop.error.message });
     b.blocks = null;
-    return "retry";
+    return { done: j, outcome: "retry" };
   }
 
   private failBatch(b: Batch, action: PeerAction, reason: string): "retry" {

@@ -99,6 +99,24 @@ for (const [name, bls] of [
   });
 }
 
+test("a producer held back by its lead bound still imports everything in order, and stops at a bad block", async () => {
+  const { chain, close } = await freshChain(pool);
+  try {
+    // batches far larger than the lead: the producer waits for the committer, which waits for verdicts
+    const r = await chain.processChainSegment(blocks.slice(0, 20), { maxLead: 2, maxSetsPerBatch: 10_000 });
+    assert.deepEqual(r, { imported: 20, skipped: 0, stop: null });
+    const k = 25;
+    const tampered = blocks.slice(20);
+    tampered[k - 20] = { message: blocks[k].message, signature: blocks[k + 1].signature };
+    const bad = await chain.processChainSegment(tampered, { maxLead: 3, maxSetsPerBatch: 10_000 });
+    assert.equal(bad.imported, k - 20);
+    assert.ok(bad.stop && "error" in bad.stop && bad.stop.error.code === "INVALID_SIGNATURE" && bad.stop.index === k - 20);
+    assert.equal(chain.headRoot, rootOf(blocks[k - 1]));
+  } finally {
+    await close();
+  }
+});
+
 test("a block failing the state transition stops the segment there and is remembered as invalid", async () => {
   const { chain, close } = await freshChain(pool);
   try {
