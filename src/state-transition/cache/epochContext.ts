@@ -10,6 +10,7 @@ import { getChurnLimit } from "../util/validator.js";
 import { computeEpochShuffling, computeEpochShufflingSteps, getActiveValidatorIndicesFromState, type EpochShuffling } from "./epochShuffling.js";
 import { PubkeyCache } from "./pubkeyCache.js";
 import type { ShufflingCache } from "./shufflingCache.js";
+import { runToEnd } from "../util/steps.js";
 
 /**
  * Everything derivable from a state that the transition needs more than once per epoch: the three shufflings
@@ -101,8 +102,7 @@ export class EpochContext {
    * get_active_validator_indices(new epoch + 1) as process_epoch collected them; otherwise they are read here.
    */
   afterProcessEpoch(state: BeaconStateView, nextActiveIndices: Uint32Array | null = null): void {
-    const steps = this.afterProcessEpochSteps(state, nextActiveIndices);
-    while (!steps.next().done);
+    runToEnd(this.afterProcessEpochSteps(state, nextActiveIndices));
   }
 
   /**

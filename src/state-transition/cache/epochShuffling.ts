@@ -3,6 +3,7 @@ import type { BeaconStateView } from "../../types/index.js";
 import { getSeed } from "../util/seed.js";
 import { unshuffleListSteps } from "../util/shuffle.js";
 import { isActiveValidator } from "../util/validator.js";
+import { runToEnd } from "../util/steps.js";
 
 /** The committees of one epoch, computed once by shuffling the whole active set (not index by index). */
 export interface EpochShuffling {
@@ -37,11 +38,7 @@ export function computeEpochShuffling(
   activeIndices: Uint32Array,
   epoch: number,
 ): EpochShuffling {
-  const steps = computeEpochShufflingSteps(c, state, activeIndices, epoch);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return runToEnd(computeEpochShufflingSteps(c, state, activeIndices, epoch));
 }
 
 /** computeEpochShuffling in steps: the shuffle (~45 ms at 100,000 validators) stops every few rounds. */

@@ -3,6 +3,7 @@ import type { BeaconStateView } from "../../types/index.js";
 import { computeStartSlotAtEpoch } from "../util/epoch.js";
 import { toHex } from "../../util/bytes.js";
 import { computeEpochShufflingSteps, getActiveValidatorIndicesFromState, type EpochShuffling } from "./epochShuffling.js";
+import { runToEnd } from "../util/steps.js";
 
 /**
  * Shufflings shared by every state of a chain, keyed by (epoch, decision root). The shuffling of epoch E depends on
@@ -24,11 +25,7 @@ export class ShufflingCache {
 
   /** The shuffling for `epoch` as seen from `state` (state's epoch must be epoch-1, epoch or epoch+1). */
   getOrCompute(config: BeaconConfig, state: BeaconStateView, epoch: number, activeIndices?: Uint32Array): EpochShuffling {
-    const steps = this.getOrComputeSteps(config, state, epoch, activeIndices);
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-    }
+    return runToEnd(this.getOrComputeSteps(config, state, epoch, activeIndices));
   }
 
   /** getOrCompute, stopping inside the shuffle when it has to compute one. */

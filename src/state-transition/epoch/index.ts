@@ -7,6 +7,7 @@ import { processJustificationAndFinalization } from "./processJustificationAndFi
 import { processRegistryUpdates } from "./processRegistryUpdates.js";
 import { processRewardsAndPenalties } from "./processRewardsAndPenalties.js";
 import { processSlashings } from "./processSlashings.js";
+import { runToEnd } from "../util/steps.js";
 
 export {
   beforeProcessEpoch,
@@ -37,11 +38,7 @@ export { processFinalUpdates } from "./processFinalUpdates.js";
 // process_epoch. Called with state.slot at the last slot of the epoch; the caller then increments the slot and
 // rotates the epoch context (epochCtx.afterProcessEpoch). Returns the epoch status it computed.
 export function processEpoch(cached: CachedBeaconState): EpochProcess {
-  const steps = processEpochSteps(cached);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return runToEnd(processEpochSteps(cached));
 }
 
 /**

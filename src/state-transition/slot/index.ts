@@ -1,6 +1,7 @@
 import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
 import { processEpochSteps, type EpochProcess } from "../epoch/index.js";
 import { assert } from "../util/assert.js";
+import { runToEnd } from "../util/steps.js";
 
 // process_slot
 export function processSlot(cached: CachedBeaconState): void {
@@ -14,8 +15,7 @@ export function processSlot(cached: CachedBeaconState): void {
 
 // process_slots
 export function processSlots(cached: CachedBeaconState, slot: number): void {
-  const steps = processSlotsSteps(cached, slot);
-  while (!steps.next().done);
+  runToEnd(processSlotsSteps(cached, slot));
 }
 
 /**

@@ -2,6 +2,7 @@
 // Pure: no I/O, no caches. Every hash here is sha256(seed ++ round [++ position // 256]): a one-block message
 // starting with the seed, hashed by SeededSha256 (the seed's part of the compression is done once per shuffle).
 import { SeededSha256 } from "../../crypto/sha256.js";
+import { runToEnd } from "./steps.js";
 
 /** A round count, or any config that carries one (the ChainConfig / BeaconConfig). */
 export type ShuffleRounds = number | { readonly SHUFFLE_ROUND_COUNT: number };
@@ -98,8 +99,7 @@ export function computeShuffledIndex(
  * Applying rounds R-1..0 ("backwards") gives out[i] = in[computeShuffledIndex(i)]; rounds 0..R-1 give the inverse.
  */
 function innerShuffleList(list: Uint32Array, seed: Uint8Array, rounds: ShuffleRounds, forwards: boolean): void {
-  const steps = innerShuffleListSteps(list, seed, rounds, forwards);
-  while (!steps.next().done);
+  runToEnd(innerShuffleListSteps(list, seed, rounds, forwards));
 }
 
 /** Rounds between two stops of the stepped shuffle (~0.5 ms a round at 100,000 indices: a stop every ~5 ms). */
