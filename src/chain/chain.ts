@@ -44,6 +44,8 @@ export type { ImportResult } from "./blocks/types.js";
  * share (the pool cuts a batch into jobs of 16 sets or more), few enough that the first verdict comes early.
  */
 const SEGMENT_SETS_PER_BATCH = 32;
+/** imported blocks kept decoded in memory for the API (~0.1 MB each at mainnet size) */
+const RECENT_BLOCKS = 32;
 /** blocks the segment's producer may be ahead of its committer (each holds a post-state until committed) */
 const SEGMENT_MAX_LEAD = 64;
 
@@ -95,6 +97,12 @@ export class BeaconChain {
   private readonly gc: FullGcScheduler;
   private readonly archiver: Archiver;
   private readonly justifiedBalances = new JustifiedBalances();
+  /**
+   * The last RECENT_BLOCKS imported blocks, decoded, by root, while fork choice holds them: what the API asks for
+   * most (the head's header and block) is served without a database read, which would cost the request a turn of
+   * a busy event loop.
+   */
+  private readonly recentBlocks = new Map<string, SignedBeaconBlock>();
   /** unfinalized blocks known to this chain: root -> slot and parent, for archiving at finality */
   private readonly hotBlocks = new Map<string, { slot: number; parent: string }>();
   private head: string;
@@ -467,6 +475,8 @@ export class BeaconChain {
         .catch(() => undefined);
     }
     if (firstOfEpoch && this.opts.gcEveryEpoch) this.gc.maybeRun(this.metrics.gcMs);
+    this.recentBlocks.set(root, signed);
+    if (this.recentBlocks.size > RECENT_BLOCKS) this.recentBlocks.delete(this.recentBlocks.keys().next().value!);
     this.emitter.emit("block", { slot: signed.message.slot, root });
     if (emitHeadEvents(this, headBefore)) this.metrics.reorgs++;
     const justified = this.forkChoice.getJustifiedCheckpoint();
@@ -574,5 +584,13 @@ export class BeaconChain {
     });
     this.pending.pruneFinalized(finalizedSlot);
     this.justifiedBalances.pruneFinalized(finalized.epoch);
+    // archiving deletes the blocks that conflict with finality: the cache must not outlive them (finalized blocks
+    // leave with them, the cold store has those)
+    for (const root of this.recentBlocks.keys()) if (!this.forkChoice.hasBlock(root)) this.recentBlocks.delete(root);
+  }
+
+  /** An imported block from memory, if it is among the last few imported (null otherwise: read the database). */
+  recentBlock(root: string): SignedBeaconBlock | null {
+    return this.recentBlocks.get(root) ?? null;
   }
 }

@@ -213,6 +213,8 @@ export class ChainQuery {
 
   /** A block by root, hot or finalized. */
   async getSignedBlock(rootHex: string): Promise<SignedBeaconBlock | null> {
+    const recent = this.chain.recentBlock(rootHex);
+    if (recent) return recent;
     const root = fromHex(rootHex);
     return (await this.chain.db.getBlock(root)) ?? (await this.chain.db.getFinalizedBlockByRoot(root));
   }

@@ -65,7 +65,13 @@ for (const [name, bls] of [
       assert.deepEqual(slots, blocks.map((b) => b.message.slot));
       assert.equal(chain.headRoot, source.headRoot);
       // every block is stored: a restart would find them
-      for (const b of blocks) assert.ok(await chain.query.getSignedBlock(rootOf(b)), `block ${b.message.slot} stored`);
+      for (const b of blocks) assert.ok(await chain.query.getBlockBytesByRoot(Buffer.from(rootOf(b).slice(2), "hex")), `block ${b.message.slot} stored`);
+      // the last imported blocks that fork choice holds are also kept decoded for the API, the same objects; a
+      // finalized one has left fork choice and comes from the database
+      assert.equal(chain.recentBlock(rootOf(blocks.at(-1)!)), blocks.at(-1));
+      assert.ok(chain.forkChoice.getFinalizedCheckpoint().epoch >= 2);
+      assert.equal(chain.recentBlock(rootOf(blocks[0]!)), null);
+      assert.deepEqual(await chain.query.getSignedBlock(rootOf(blocks[0]!)), blocks[0]);
       const again = await chain.processChainSegment(blocks);
       assert.deepEqual(again, { imported: 0, skipped: blocks.length, stop: null });
     } finally {

@@ -10,6 +10,7 @@ import {
   createCachedBeaconState,
   getAttestationComponentDeltas,
   processEpoch,
+  processEpochSteps,
   processFinalUpdates,
   processJustificationAndFinalization,
   processRegistryUpdates,
@@ -20,6 +21,8 @@ import {
 import { GweiSum, integerSquareRootBig, mulDivFloor } from "../../src/state-transition/epoch/util.js";
 import { integerSquareRoot } from "../../src/state-transition/util/math.js";
 import type { PendingAttestation } from "../../src/types/index.js";
+import { justifiedBalancesOf } from "../../src/chain/justifiedBalances.js";
+import { isActiveValidator } from "../../src/state-transition/util/validator.js";
 
 test("integerSquareRootBig is exact above 2^53", () => {
   for (const n of [0n, 1n, 2n, 3n, 4n, 99n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 32_000_000_000n * 1_000_000n, 2n ** 64n - 1n]) {
@@ -236,4 +239,27 @@ test("processEpoch equals the five steps in order and leaves the registry commit
   processFinalUpdates(b, ep);
   assert.deepEqual(a.state.hashTreeRoot(), b.state.hashTreeRoot());
   assert.equal(a.state.currentEpochAttestations.length, 0);
+});
+
+test("processEpochSteps stops between its passes and ends where processEpoch does", () => {
+  const c = getNamedConfig("minimal");
+  const a = randomState(c, 43, 6, 4);
+  const b = a.clone();
+  processEpoch(a);
+  const steps = processEpochSteps(b);
+  let stops = 0;
+  while (!steps.next().done) stops++;
+  assert.ok(stops >= 5, `stopped ${stops} times`);
+  assert.deepEqual(a.state.hashTreeRoot(), b.state.hashTreeRoot());
+});
+
+test("justified balances read from the epoch context equal the spec's (active: effective balance, others: 0)", () => {
+  const c = getNamedConfig("minimal");
+  const cached = randomState(c, 44, 6, 4);
+  const reference = (epoch: number) => cached.state.validators.getAllReadonlyValues().map((v) => (isActiveValidator(v, epoch) ? v.effectiveBalance : 0));
+  const fast = justifiedBalancesOf(cached, 6);
+  assert.deepEqual(fast, reference(6));
+  assert.ok(fast.some((b) => b === 0) && fast.some((b) => b > 0), "the state has both active and inactive validators");
+  // another epoch than the state's: the general path
+  assert.deepEqual(justifiedBalancesOf(cached, 9), reference(9));
 });

@@ -2,7 +2,10 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { PubkeyTable, SignatureSet } from "../../crypto/bls.js";
 import type { BlsVerifier } from "./interface.js";
-import type { WorkerJob, WorkerRequest, WorkerResponse } from "./worker.js";
+import type { WorkerJob, WorkerRequest, WorkerResponse, WorkerStartData } from "./worker.js";
+
+/** nice levels the BLS worker threads run below the main thread by default (see BlsWorkerPool's constructor) */
+export const WORKER_NICE_INCREMENT = 10;
 
 /** Fewer sets than this are not worth splitting across threads (the message passing costs more). */
 const MIN_SETS_PER_JOB = 16;
@@ -60,7 +63,15 @@ export class BlsWorkerPool implements BlsVerifier {
   /** keys decompressed and validated by the workers (a key another worker sent is not counted) */
   keysValidated = 0;
 
-  constructor(workerCount = Math.max(1, availableParallelism())) {
+  private readonly niceIncrement: number;
+
+  /**
+   * `niceIncrement`: how many nice levels below the main thread the workers run (default WORKER_NICE_INCREMENT), so
+   * that the main thread, which serves the API and the network and commits what the workers verified, is never the
+   * one waiting for a core.
+   */
+  constructor(workerCount = Math.max(1, availableParallelism()), opts: { niceIncrement?: number } = {}) {
+    this.niceIncrement = opts.niceIncrement ?? WORKER_NICE_INCREMENT;
     for (let i = 0; i < workerCount; i++) this.slots.push(this.spawn());
   }
 
@@ -87,7 +98,7 @@ export class BlsWorkerPool implements BlsVerifier {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(new URL("./worker.js", import.meta.url)), job: null, table: null, keys: 0, rawSent: 0, preloading: false };
+    const slot: Slot = { worker: new Worker(new URL("./worker.js", import.meta.url), { workerData: { niceIncrement: this.niceIncrement } satisfies WorkerStartData }), job: null, table: null, keys: 0, rawSent: 0, preloading: false };
     slot.worker.on("message", (res: WorkerResponse) => {
       if (res.fresh) this.share(slot, res.fresh);
       if (slot.preloading && res.id === -1) {

@@ -1,6 +1,8 @@
 // Worker thread of the BLS pool: holds a copy of the chain's validator keys, aggregates the keys of the sets that
 // name their signers by index, and verifies one batch of sets with a single multi-pairing.
-import { parentPort } from "node:worker_threads";
+import { readlinkSync } from "node:fs";
+import { getPriority, setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
 import blst from "@chainsafe/blst";
 
 type PublicKey = InstanceType<typeof blst.PublicKey>;
@@ -143,6 +145,30 @@ function warmUp(req: WorkerWarmUp): true {
   else for (let i = 0; i < keyCount; i++) keyOf(i);
   return true;
 }
+
+/** What the pool hands each worker when it starts it. */
+export interface WorkerStartData {
+  /** how far below the main thread's priority this thread runs (nice levels; 0 = the same) */
+  niceIncrement: number;
+}
+
+/**
+ * Runs this thread `increment` nice levels below the process: on a 2-core machine the main thread shares the cores
+ * with the pool, and each ms it waits for a core is a ms the node's API, networking and imports stand still, while
+ * a batch verified a little later costs the same. On Linux setpriority(2) given a thread id applies to that thread
+ * alone (and raising one's own nice value needs no privilege); elsewhere the thread keeps the default.
+ */
+function lowerThreadPriority(increment: number): void {
+  if (!(increment > 0)) return;
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + increment));
+  } catch {
+    // not Linux (no /proc/thread-self) or not permitted: the default priority
+  }
+}
+
+lowerThreadPriority((workerData as WorkerStartData | undefined)?.niceIncrement ?? 0);
 
 parentPort?.on("message", (req: WorkerRequest) => {
   if (req.kind === "keys") {

@@ -1,7 +1,7 @@
 // Epoch processing (spec v0.12.3 process_epoch). beforeProcessEpoch reads the registry and the pending
 // attestations once into flat per-validator arrays; each sub-step then works from that EpochProcess.
 import type { CachedBeaconState } from "../cache/cachedBeaconState.js";
-import { beforeProcessEpoch, type EpochProcess } from "./beforeProcessEpoch.js";
+import { beforeProcessEpochSteps, type EpochProcess } from "./beforeProcessEpoch.js";
 import { processFinalUpdates } from "./processFinalUpdates.js";
 import { processJustificationAndFinalization } from "./processJustificationAndFinalization.js";
 import { processRegistryUpdates } from "./processRegistryUpdates.js";
@@ -11,6 +11,7 @@ import { runToEnd } from "../util/steps.js";
 
 export {
   beforeProcessEpoch,
+  beforeProcessEpochSteps,
   FLAG_CURR_ACTIVE,
   FLAG_CURR_TARGET,
   FLAG_ELIGIBLE,
@@ -42,15 +43,17 @@ export function processEpoch(cached: CachedBeaconState): EpochProcess {
 }
 
 /**
- * process_epoch in two steps, the generator stopping once between them (at 100,000 validators each is ~15 to 30 ms
- * of a ~60 ms epoch transition, the rotation of the epoch context after it the rest): a caller may let other work
- * run there, and must not touch the state until the generator is done.
+ * process_epoch in steps, the generator stopping between the passes of beforeProcessEpoch, after the rewards and
+ * penalties, and before the registry updates (at 100,000 validators the whole is ~60 ms with the rotation of the
+ * epoch context after it; no step is over ~10 ms): a caller may let other work run there, and must not touch the
+ * state until the generator is done.
  */
 export function* processEpochSteps(cached: CachedBeaconState): Generator<void, EpochProcess, void> {
-  const ep = beforeProcessEpoch(cached);
+  const ep = yield* beforeProcessEpochSteps(cached);
   yield;
   processJustificationAndFinalization(cached, ep);
   processRewardsAndPenalties(cached, ep);
+  yield;
   processRegistryUpdates(cached, ep);
   processSlashings(cached, ep);
   processFinalUpdates(cached, ep);

@@ -118,11 +118,16 @@ function balancesResponse(state: CachedBeaconState, ids: string[]) {
   return balances.getAll().map((b, i) => ({ index: u64(i), balance: u64(b) }));
 }
 
+/** body roots of blocks the chain keeps in memory (its recent blocks), so that polling the head's header hashes once */
+const bodyRoots = new WeakMap<SignedBeaconBlock, Uint8Array>();
+
 function headerJson(ctx: ApiContext, signed: SignedBeaconBlock) {
   const c = ctx.config;
   const b = signed.message;
+  let bodyRoot = bodyRoots.get(signed);
+  if (!bodyRoot) bodyRoots.set(signed, (bodyRoot = c.types.BeaconBlockBody.hashTreeRoot(b.body)));
   return c.types.SignedBeaconBlockHeader.toJson({
-    message: { slot: b.slot, proposerIndex: b.proposerIndex, parentRoot: b.parentRoot, stateRoot: b.stateRoot, bodyRoot: c.types.BeaconBlockBody.hashTreeRoot(b.body) },
+    message: { slot: b.slot, proposerIndex: b.proposerIndex, parentRoot: b.parentRoot, stateRoot: b.stateRoot, bodyRoot },
     signature: signed.signature,
   });
 }
