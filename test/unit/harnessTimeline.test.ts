@@ -131,3 +131,27 @@ test("cairn harness: --participation-timeline errors name the flag, exclude --pa
     [[1, 1]],
   );
 });
+
+test("the series' event-loop stall of an epoch includes its forced GC (read after the monitor's timer ran)", async () => {
+  // a large live heap makes the harness's per-epoch full GC (gcMinIntervalMs 0) a long stall of its own
+  const ballast = Array.from({ length: 2_000_000 }, (_, i) => ({ i, s: `x${i}` }));
+  const rows: EpochRow[] = [];
+  await runHarness(config, {
+    validators: 64,
+    slots: 8 * config.SLOTS_PER_EPOCH,
+    participation: 1,
+    skipRate: 0,
+    forkRate: 0,
+    restartEvery: 0,
+    signatures: false,
+    seed: 5,
+    checkHeadEvery: 0,
+    datadir: tmp(),
+    onEpoch: (row) => rows.push(row),
+  });
+  assert.ok(ballast.length > 0);
+  const withGc = rows.filter((row) => row.gcMsMax >= 30);
+  assert.ok(withGc.length >= 3, `epochs with a forced GC of 30 ms or more: ${JSON.stringify(rows.map((r) => r.gcMsMax))}`);
+  // the monitor samples every 10 ms: a stall shows as at least its length less one interval
+  for (const row of withGc) assert.ok(row.loopStallMsMax >= row.gcMsMax - 10, `epoch ${row.epoch}: stall ${row.loopStallMsMax} ms, GC ${row.gcMsMax} ms`);
+});

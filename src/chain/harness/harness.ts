@@ -99,6 +99,8 @@ export interface EpochRow {
   cpuS: number;
   /** the longest event-loop delay seen this epoch */
   loopStallMsMax: number;
+  /** the longest of the chain's forced full GCs this epoch (gc.ts; 0: none ran), a part of that delay */
+  gcMsMax: number;
   participation: number;
   headEpoch: number;
   justifiedEpoch: number;
@@ -190,6 +192,7 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
   const epochLoop = new EventLoopDelayMonitor();
   const slotLoop = new EventLoopDelayMonitor();
   let epochImportsFrom = 0;
+  let epochGcsFrom = 0;
   // archive runs of the current chain seen so far, and of the chains before its restarts
   let archiveRunsSeen = 0;
   let archiveRunsBefore = 0;
@@ -267,7 +270,11 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       // an archive run that was under way at any point of this slot: the slot's imports and stalls count as "while archiving"
       const archive = chain.archiveStats;
-      if (archivingBefore || archive.busy || archive.runs !== archiveRunsSeen) {
+      const archiving = archivingBefore || archive.busy || archive.runs !== archiveRunsSeen;
+      // A stall enters the delay monitors only when their timer next runs, after the turn that stalled: let it run
+      // before they are read (and reset), or the last turn of the import (the epoch transition, the forced GC) is lost.
+      if (archiving || slot % config.SLOTS_PER_EPOCH === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      if (archiving) {
         whileArchiving.slots++;
         whileArchiving.imports += importMs.length - importsBefore;
         for (const ms of importMs.slice(importsBefore)) whileArchiving.importMsMax = Math.max(whileArchiving.importMsMax, ms);
@@ -294,6 +301,7 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
             importCpuMsMedian: Number(quantile(importCpuMs.slice(epochImportsFrom), 0.5).toFixed(2)),
             cpuS: Number(((cpuMs() - cpuStart) / 1000).toFixed(1)),
             loopStallMsMax: Number(epochLoop.maxMs().toFixed(1)),
+            gcMsMax: Number(Math.max(0, ...chain.metrics.gcMs.slice(epochGcsFrom)).toFixed(1)),
             participation: participationAt(timeline, slot),
             headEpoch: computeEpochAtSlot(config, fc.getBlock(chain.headRoot)?.slot ?? 0),
             justifiedEpoch: fc.getJustifiedCheckpoint().epoch,
@@ -304,6 +312,7 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
             archived: archivedThisEpoch,
           });
           epochImportsFrom = importMs.length;
+          epochGcsFrom = chain.metrics.gcMs.length;
           archivedThisEpoch = null;
           epochLoop.reset();
         }
@@ -328,6 +337,7 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
         const t = performance.now();
         db = await BeaconDb.open(o.datadir, { config });
         chain = await BeaconChain.fromDb(config, db, bls, chainOpts);
+        epochGcsFrom = 0;
         restartMs = performance.now() - t;
         restartBlocksReplayed = chain.regen.counters.blocksReplayed;
         restarts++;
