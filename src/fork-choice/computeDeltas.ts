@@ -40,8 +40,10 @@ export function computeDeltas(
   votes: Votes,
   oldBalances: ArrayLike<number>,
   newBalances: ArrayLike<number>,
+  /** where to write the deltas when it is long enough (a caller's reused buffer); a new array otherwise */
+  buffer?: Float64Array,
 ): Float64Array {
-  const deltas = new Float64Array(nodeCount);
+  const deltas = buffer && buffer.length >= nodeCount ? buffer.subarray(0, nodeCount).fill(0) : new Float64Array(nodeCount);
   const { currentIndices, nextIndices } = votes;
   for (let v = 0; v < currentIndices.length; v++) {
     const current = currentIndices[v];

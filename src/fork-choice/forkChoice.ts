@@ -74,6 +74,8 @@ export class ForkChoice {
   private appliedBalancesCheckpoint: CheckpointHex | null = null;
   /** Attestations whose slot is not yet past: they count from the slot after theirs (on_attestation). */
   private queuedAttestations: QueuedAttestation[] = [];
+  /** computeDeltas' output, reused from one getHead to the next */
+  private deltasBuffer = new Float64Array(0);
 
   constructor(
     private readonly config: ChainConfig,
@@ -257,7 +259,9 @@ export class ForkChoice {
       this.appliedBalancesCheckpoint && sameCheckpoint(this.appliedBalancesCheckpoint, justified)
         ? this.appliedBalances
         : this.getJustifiedBalances({ ...justified });
-    const deltas = computeDeltas(this.protoArray.length, this.votes, this.appliedBalances, newBalances);
+    const n = this.protoArray.length;
+    if (this.deltasBuffer.length < n) this.deltasBuffer = new Float64Array(Math.max(64, Math.ceil(n * 1.5)));
+    const deltas = computeDeltas(n, this.votes, this.appliedBalances, newBalances, this.deltasBuffer);
     this.appliedBalances = newBalances;
     this.appliedBalancesCheckpoint = { ...justified };
     this.protoArray.applyScoreChanges(deltas, justified, this.finalizedCheckpoint);

@@ -8,7 +8,7 @@
 // `@@RESULT <json>`. `serve` runs until its stdin closes.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
@@ -206,12 +206,15 @@ function threadCpuMs(): Map<string, number> {
     return out;
   }
   const tick = 10; // ms per clock tick (USER_HZ 100 on Linux)
+  const ownNice = getPriority();
   for (const tid of tids) {
     try {
-      const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
-      const comm = Number(tid) === process.pid ? "main" : process.env.CAIRN_BENCH_TIDS ? `${name}:${tid}` : name;
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // the BLS pool's worker threads are the ones running below the main thread's priority (bls/worker.ts); the
+      // others share the name "node" (libuv's pool: LevelDB, files; V8's platform threads: GC, compilation)
+      const name = Number(f[16]) > ownNice ? "bls-worker" : readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+      const comm = Number(tid) === process.pid ? "main" : process.env.CAIRN_BENCH_TIDS ? `${name}:${tid}` : name;
       const ms = (Number(f[11]) + Number(f[12])) * tick; // utime, stime (fields 14, 15)
       out.set(comm, (out.get(comm) ?? 0) + ms);
     } catch {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { computeDeltas, createVotes, ensureVote, remapVotes, type Votes } from "../../src/fork-choice/computeDeltas.js";
 import { ForkChoiceError } from "../../src/fork-choice/errors.js";
-import { NONE, ProtoArray, type BlockSummary, type CheckpointHex, type RootHex } from "../../src/fork-choice/protoArray.js";
+import { NONE, ProtoArray, skipDepth, type BlockSummary, type CheckpointHex, type RootHex } from "../../src/fork-choice/protoArray.js";
 import { specGetHead, type SpecBlock, type SpecStore } from "../../src/fork-choice/reference.js";
 import { createPrng as prng } from "../../src/util/prng.js";
 import { cp, root } from "../utils/forkChoice.js";
@@ -483,5 +483,60 @@ describe("proto-array head equals the spec's get_head on random trees", () => {
     assert.ok(nonGenesisStores > 1000, `non-genesis stores: ${nonGenesisStores}`);
     assert.ok(filtered > 300, `heads changed by the filter: ${filtered}`);
     assert.ok(prunes > 50, `prunes: ${prunes}`);
+  });
+});
+
+describe("ancestor walks with skip pointers", () => {
+  /** the plain walk, one parent at a time: what getAncestor and isDescendant must equal */
+  function naiveAncestor(pa: ProtoArray, r: RootHex, slot: number): RootHex | undefined {
+    let i = pa.getIndex(r);
+    if (i === undefined) return undefined;
+    while (pa.nodes[i].slot > slot) {
+      i = pa.nodes[i].parent;
+      if (i === NONE) return undefined;
+    }
+    return pa.nodes[i].root;
+  }
+  function naiveIsDescendant(pa: ProtoArray, a: RootHex, r: RootHex): boolean {
+    const ai = pa.getIndex(a);
+    let i = pa.getIndex(r);
+    if (ai === undefined || i === undefined) return false;
+    while (i !== NONE && i > ai) i = pa.nodes[i].parent;
+    return i === ai;
+  }
+
+  test("skipDepth is below the depth, and 0 at the root", () => {
+    for (let d = 0; d < 5000; d++) assert.ok(skipDepth(d) < Math.max(1, d) && skipDepth(d) >= 0, `depth ${d}`);
+  });
+
+  test("getAncestor and isDescendant equal the parent-by-parent walk on random trees, before and after pruning", () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const rand = prng(seed);
+      const pa = new ProtoArray({ slotsPerEpoch: SLOTS_PER_EPOCH, pruneThreshold: 0 }, summary(0, GENESIS, root(0xffff)));
+      const roots = [GENESIS];
+      // long chains with forks off random earlier blocks and skipped slots
+      for (let k = 1; k <= 1500; k++) {
+        const parent = rand() < 0.9 ? roots[roots.length - 1] : roots[Math.floor(rand() * roots.length)];
+        const parentSlot = pa.getNode(parent)!.slot;
+        const r = root(k);
+        pa.onBlock(summary(parentSlot + 1 + Math.floor(rand() * 3), r, parent));
+        roots.push(r);
+      }
+      const check = (label: string) => {
+        const live = roots.filter((r) => pa.hasBlock(r));
+        for (let q = 0; q < 400; q++) {
+          const r = live[Math.floor(rand() * live.length)];
+          const slot = Math.floor(rand() * (pa.getNode(r)!.slot + 2));
+          assert.equal(pa.getAncestor(r, slot), naiveAncestor(pa, r, slot), `${label}: ancestor of ${r} at ${slot}`);
+          const a = rand() < 0.5 ? (naiveAncestor(pa, r, slot) ?? live[0]) : live[Math.floor(rand() * live.length)];
+          assert.equal(pa.isDescendant(a, r), naiveIsDescendant(pa, a, r), `${label}: ${r} below ${a}`);
+        }
+      };
+      check(`seed ${seed}`);
+      // prune at a block on the main chain: indices move, the walks must still agree
+      const finalized = roots[700];
+      if (pa.maybePrune(finalized)) check(`seed ${seed}, pruned`);
+      assert.equal(pa.getAncestor(roots[1400], 0), undefined);
+    }
   });
 });
