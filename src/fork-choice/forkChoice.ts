@@ -10,7 +10,7 @@ import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition
 import { toHex } from "../util/bytes.js";
 import { computeDeltas, createVotes, ensureVote, remapVotes, type Votes } from "./computeDeltas.js";
 import { ForkChoiceError } from "./errors.js";
-import { NONE, ProtoArray, type BlockSummary, type CheckpointHex, type ProtoNode, type RootHex } from "./protoArray.js";
+import { grownCapacity, NONE, ProtoArray, type BlockSummary, type CheckpointHex, type ProtoNode, type RootHex } from "./protoArray.js";
 import type { SpecStore } from "./reference.js";
 
 /** An indexed attestation as fork choice needs it (its signature and committee already checked by the caller). */
@@ -260,7 +260,7 @@ export class ForkChoice {
         ? this.appliedBalances
         : this.getJustifiedBalances({ ...justified });
     const n = this.protoArray.length;
-    if (this.deltasBuffer.length < n) this.deltasBuffer = new Float64Array(Math.max(64, Math.ceil(n * 1.5)));
+    if (this.deltasBuffer.length < n) this.deltasBuffer = new Float64Array(grownCapacity(n));
     const deltas = computeDeltas(n, this.votes, this.appliedBalances, newBalances, this.deltasBuffer);
     this.appliedBalances = newBalances;
     this.appliedBalancesCheckpoint = { ...justified };

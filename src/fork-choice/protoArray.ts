@@ -167,7 +167,7 @@ export class ProtoArray {
       throw new ForkChoiceError({ code: "INVALID_DELTAS_LENGTH", deltas: deltas.length, nodes: n });
     }
     if (this.scratch.capacity < n) {
-      const capacity = Math.max(64, Math.ceil(n * 1.5));
+      const capacity = grownCapacity(n);
       this.scratch = { capacity, pending: new Float64Array(capacity), bestChild: new Int32Array(capacity), hasChild: new Uint8Array(capacity), hasViableChild: new Uint8Array(capacity) };
     }
     const { pending, bestChild, hasChild, hasViableChild } = this.scratch;
@@ -277,6 +277,11 @@ export class ProtoArray {
     for (let i = 0; i < this.nodes.length; i++) this.setDepthAndSkip(i, this.nodes[i].parent);
     return { pruned, newIndexOf };
   }
+}
+
+/** Capacity of a working buffer reused across calls that must now hold n entries (room to grow without reallocating each block). */
+export function grownCapacity(n: number): number {
+  return Math.max(64, Math.ceil(n * 1.5));
 }
 
 /**

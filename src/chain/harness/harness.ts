@@ -16,6 +16,7 @@ import { BeaconChain, type ChainOptions } from "../chain.js";
 import { produceBlock } from "../produceBlock.js";
 import { createPrng } from "../../util/prng.js";
 import { EventLoopDelayMonitor } from "../../util/eventLoop.js";
+import { sleep } from "../../util/slotClock.js";
 import type { ArchiveStats } from "../archiver.js";
 import { InteropSigner } from "./signer.js";
 
@@ -273,7 +274,7 @@ export async function runHarness(config: BeaconConfig, o: HarnessOptions): Promi
       const archiving = archivingBefore || archive.busy || archive.runs !== archiveRunsSeen;
       // A stall enters the delay monitors only when their timer next runs, after the turn that stalled: let it run
       // before they are read (and reset), or the last turn of the import (the epoch transition, the forced GC) is lost.
-      if (archiving || slot % config.SLOTS_PER_EPOCH === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      if (archiving || slot % config.SLOTS_PER_EPOCH === 0) await sleep(1);
       if (archiving) {
         whileArchiving.slots++;
         whileArchiving.imports += importMs.length - importsBefore;

@@ -24,7 +24,6 @@ export class RegenError extends Error {
   }
 }
 
-/** process_slots one epoch at a time, yielding between epoch transitions (each costs tens of ms at mainnet size). */
 export interface RegenStats {
   blocksReplayed: number;
 }
