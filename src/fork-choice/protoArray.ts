@@ -1,6 +1,12 @@
 // Proto-array: the block tree as a flat array in insertion order, so that a parent always sits before its children.
-// One backwards pass over the array then sees every child before its parent: it propagates weight changes upwards
-// and picks each node's best child, and the head is the justified node's stored best descendant (O(1)).
+// A backwards pass over the array then sees every child before its parent: it propagates weight changes upwards and
+// picks each node's best child, and the head is found by following best children from the justified node.
+//
+// The pass visits only what changed: nodes with a weight change, new nodes, and parents of nodes whose weight or
+// viability changed. Votes moving between recent blocks cancel out above their common ancestor, so a head update
+// costs what changed near the tip, not the length of the unfinalized chain (32,000 nodes after 1000 epochs without
+// finality, where a pass over every node cost ~1 ms a block and grew with the chain). A change of the store's
+// justified or finalized checkpoint changes every leaf's viability: that pass visits every node.
 //
 // The viability rule is the spec's filter_block_tree exactly: a leaf is viable when its post-state justified and
 // finalized checkpoints equal the store's (or the store's are at GENESIS_EPOCH); an inner node is kept when one of
@@ -32,13 +38,114 @@ export interface BlockSummary {
 
 export interface ProtoNode extends BlockSummary {
   /** Index of the parent node, or NONE when the parent is not in the array (the anchor, or pruned). */
-  parent: number;
+  readonly parent: number;
   /** Sum of the justified balances of every latest message at this node or below, as of the last score update. */
-  weight: number;
-  bestChild: number;
-  bestDescendant: number;
+  readonly weight: number;
+  readonly bestChild: number;
+  /** The head below this node: best children followed down to a node without one */
+  readonly bestDescendant: number;
   /** filter_block_tree(node): a viable leaf, or an inner node with such a leaf below it. */
-  leadsToViableHead: boolean;
+  readonly leadsToViableHead: boolean;
+}
+
+/** The per-node numbers, one typed array each, indexed like `nodes`: what the score pass and the walks read. */
+class NodeColumns {
+  capacity = 0;
+  parent = new Int32Array(0);
+  /** Children as a list: the first child, then each child's next sibling (NONE ends a list) */
+  firstChild = new Int32Array(0);
+  nextSibling = new Int32Array(0);
+  slot = new Float64Array(0);
+  weight = new Float64Array(0);
+  bestChild = new Int32Array(0);
+  viable = new Uint8Array(0);
+  /**
+   * Its depth (ancestors in the array) and a skip pointer, an ancestor at depth skipDepth(depth) or NONE. Ancestor
+   * walks (get_ancestor, is-descendant) then take O(log n) steps: one step per block cost ~1 ms a block through a
+   * 1000-epoch non-finality (32,000 nodes, walked on every block to check it descends from the finalized root).
+   */
+  depth = new Int32Array(0);
+  skip = new Int32Array(0);
+
+  ensure(n: number): void {
+    if (n <= this.capacity) return;
+    const capacity = grownCapacity(n);
+    const grow = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (c: number) => T): T => {
+      const b = make(capacity);
+      b.set(a);
+      return b;
+    };
+    this.parent = grow(this.parent, (c) => new Int32Array(c));
+    this.firstChild = grow(this.firstChild, (c) => new Int32Array(c));
+    this.nextSibling = grow(this.nextSibling, (c) => new Int32Array(c));
+    this.slot = grow(this.slot, (c) => new Float64Array(c));
+    this.weight = grow(this.weight, (c) => new Float64Array(c));
+    this.bestChild = grow(this.bestChild, (c) => new Int32Array(c));
+    this.viable = grow(this.viable, (c) => new Uint8Array(c));
+    this.depth = grow(this.depth, (c) => new Int32Array(c));
+    this.skip = grow(this.skip, (c) => new Int32Array(c));
+    this.capacity = capacity;
+  }
+
+  /** Moves node `from` to index `to` (to <= from), as pruning compacts the array; child lists are rebuilt after. */
+  move(from: number, to: number): void {
+    this.parent[to] = this.parent[from];
+    this.slot[to] = this.slot[from];
+    this.weight[to] = this.weight[from];
+    this.bestChild[to] = this.bestChild[from];
+    this.viable[to] = this.viable[from];
+  }
+
+  /** The node reached from i by following best children */
+  bestDescendantOf(i: number): number {
+    for (let best = this.bestChild[i]; best !== NONE; best = this.bestChild[i]) i = best;
+    return i;
+  }
+}
+
+/** A node as callers see it: the block's summary, with its numbers read from the columns at its current index. */
+class ProtoNodeView implements ProtoNode {
+  readonly slot: number;
+  readonly root: RootHex;
+  readonly parentRoot: RootHex;
+  readonly stateRoot: RootHex;
+  readonly targetRoot: RootHex;
+  readonly justifiedCheckpoint: CheckpointHex;
+  readonly finalizedCheckpoint: CheckpointHex;
+
+  constructor(
+    private readonly columns: NodeColumns,
+    /** Its index in the array; changed by pruning */
+    public index: number,
+    block: BlockSummary,
+  ) {
+    this.slot = block.slot;
+    this.root = block.root;
+    this.parentRoot = block.parentRoot;
+    this.stateRoot = block.stateRoot;
+    this.targetRoot = block.targetRoot;
+    this.justifiedCheckpoint = { ...block.justifiedCheckpoint };
+    this.finalizedCheckpoint = { ...block.finalizedCheckpoint };
+  }
+  get parent(): number {
+    return this.columns.parent[this.index];
+  }
+  get weight(): number {
+    return this.columns.weight[this.index];
+  }
+  get bestChild(): number {
+    return this.columns.bestChild[this.index];
+  }
+  get bestDescendant(): number {
+    return this.columns.bestDescendantOf(this.index);
+  }
+  get leadsToViableHead(): boolean {
+    return this.columns.viable[this.index] === 1;
+  }
+  toJSON(): Omit<ProtoNode, never> {
+    const { slot, root, parentRoot, stateRoot, targetRoot, justifiedCheckpoint, finalizedCheckpoint } = this;
+    return { slot, root, parentRoot, stateRoot, targetRoot, justifiedCheckpoint, finalizedCheckpoint, parent: this.parent, weight: this.weight, bestChild: this.bestChild, bestDescendant: this.bestDescendant, leadsToViableHead: this.leadsToViableHead };
+  }
 }
 
 export const NONE = -1;
@@ -58,21 +165,19 @@ export interface PruneResult {
 }
 
 export class ProtoArray {
-  readonly nodes: ProtoNode[] = [];
+  readonly nodes: ProtoNodeView[] = [];
+  private readonly columns = new NodeColumns();
   readonly indices = new Map<RootHex, number>();
   private readonly slotsPerEpoch: number;
   private readonly pruneThreshold: number;
-  /** Nodes were added since the last applyScoreChanges: best children/descendants are out of date. */
+  /** Nodes were added since the last applyScoreChanges: best children are out of date. */
   private stale = false;
-  /**
-   * Per node: its depth (ancestors in the array) and a skip pointer, an ancestor at depth skipDepth(depth). Ancestor
-   * walks (get_ancestor, is-descendant) then take O(log n) steps: one step per block cost ~1 ms a block through a
-   * 1000-epoch non-finality (32,000 nodes, walked on every block to check it descends from the finalized root).
-   */
-  private readonly depths: number[] = [];
-  private readonly skips: number[] = [];
+  /** The first node added since the last applyScoreChanges (the length when none) */
+  private firstNew = 0;
+  /** The checkpoints of the last completed applyScoreChanges; null: the next one visits every node */
+  private lastCheckpoints: { justified: CheckpointHex; finalized: CheckpointHex } | null = null;
   /** applyScoreChanges' working arrays, reused (typed arrays of n each call kept the GC busy at 32,000 nodes) */
-  private scratch = { capacity: 0, pending: new Float64Array(0), bestChild: new Int32Array(0), hasChild: new Uint8Array(0), hasViableChild: new Uint8Array(0) };
+  private scratch = { capacity: 0, pending: new Float64Array(0), dirty: new Uint8Array(0) };
 
   constructor(opts: ProtoArrayOpts, anchor: BlockSummary) {
     this.slotsPerEpoch = opts.slotsPerEpoch;
@@ -107,7 +212,7 @@ export class ProtoArray {
     if (parent === undefined) {
       throw new ForkChoiceError({ code: "UNKNOWN_PARENT", root: block.root, parentRoot: block.parentRoot });
     }
-    const parentSlot = this.nodes[parent].slot;
+    const parentSlot = this.columns.slot[parent];
     // The state transition guarantees it; the single backwards pass and get_head's slot filter rely on it.
     if (block.slot <= parentSlot) {
       throw new ForkChoiceError({ code: "INVALID_BLOCK_SLOT", root: block.root, slot: block.slot, parentSlot });
@@ -117,49 +222,52 @@ export class ProtoArray {
 
   private insert(block: BlockSummary, parent: number): void {
     const index = this.nodes.length;
-    this.nodes.push({
-      slot: block.slot,
-      root: block.root,
-      parentRoot: block.parentRoot,
-      stateRoot: block.stateRoot,
-      targetRoot: block.targetRoot,
-      justifiedCheckpoint: { ...block.justifiedCheckpoint },
-      finalizedCheckpoint: { ...block.finalizedCheckpoint },
-      parent,
-      weight: 0,
-      bestChild: NONE,
-      bestDescendant: NONE,
-      leadsToViableHead: false,
-    });
+    const c = this.columns;
+    c.ensure(index + 1);
+    c.parent[index] = parent;
+    c.firstChild[index] = NONE;
+    c.nextSibling[index] = NONE;
+    if (parent !== NONE) {
+      c.nextSibling[index] = c.firstChild[parent];
+      c.firstChild[parent] = index;
+    }
+    c.slot[index] = block.slot;
+    c.weight[index] = 0;
+    c.bestChild[index] = NONE;
+    c.viable[index] = 0;
+    this.nodes.push(new ProtoNodeView(c, index, block));
     this.indices.set(block.root, index);
     this.setDepthAndSkip(index, parent);
+    if (!this.stale) this.firstNew = index;
     this.stale = true;
   }
 
   private setDepthAndSkip(i: number, parent: number): void {
+    const c = this.columns;
     if (parent === NONE) {
-      this.depths[i] = 0;
-      this.skips[i] = NONE;
+      c.depth[i] = 0;
+      c.skip[i] = NONE;
       return;
     }
-    const depth = this.depths[parent] + 1;
-    this.depths[i] = depth;
-    this.skips[i] = this.ancestorAtDepth(parent, skipDepth(depth));
+    const depth = c.depth[parent] + 1;
+    c.depth[i] = depth;
+    c.skip[i] = this.ancestorAtDepth(parent, skipDepth(depth));
   }
 
   /** The ancestor of node i (or i itself) at `depth`, at most depths[i]; NONE when the walk leaves the array. */
   private ancestorAtDepth(i: number, depth: number): number {
-    while (i !== NONE && this.depths[i] > depth) {
-      const skip = this.skips[i];
-      i = skip !== NONE && this.depths[skip] >= depth ? skip : this.nodes[i].parent;
+    const c = this.columns;
+    while (i !== NONE && c.depth[i] > depth) {
+      const skip = c.skip[i];
+      i = skip !== NONE && c.depth[skip] >= depth ? skip : c.parent[i];
     }
     return i;
   }
 
   /**
-   * Adds `deltas[i]` to node i and to all its ancestors, then recomputes every node's best child and best
-   * descendant for the store's justified and finalized checkpoints. One backwards pass: when node i is reached, all
-   * its children (higher indices) have been finalized and have offered themselves as its best child.
+   * Adds `deltas[i]` to node i and to all its ancestors, then brings each node's best child and viability up to date
+   * for the store's justified and finalized checkpoints. One backwards pass over the nodes that changed: when node i
+   * is reached, its children (higher indices) are final, and its best child is chosen among all of them.
    */
   applyScoreChanges(deltas: ArrayLike<number>, justified: CheckpointHex, finalized: CheckpointHex): void {
     const n = this.nodes.length;
@@ -168,42 +276,75 @@ export class ProtoArray {
     }
     if (this.scratch.capacity < n) {
       const capacity = grownCapacity(n);
-      this.scratch = { capacity, pending: new Float64Array(capacity), bestChild: new Int32Array(capacity), hasChild: new Uint8Array(capacity), hasViableChild: new Uint8Array(capacity) };
+      this.scratch = { capacity, pending: new Float64Array(capacity), dirty: new Uint8Array(capacity) };
     }
-    const { pending, bestChild, hasChild, hasViableChild } = this.scratch;
+    const { pending, dirty } = this.scratch;
     pending.set(deltas); // accumulates children's deltas; the caller's array is left as is
-    bestChild.fill(NONE, 0, n);
-    hasChild.fill(0, 0, n);
-    hasViableChild.fill(0, 0, n);
+    const last = this.lastCheckpoints;
+    const visitAll = last === null || !sameCheckpoint(last.justified, justified) || !sameCheckpoint(last.finalized, finalized);
+    // Until the pass completes, a throw (NEGATIVE_WEIGHT) leaves nodes half done: the next pass then visits every node.
+    this.lastCheckpoints = null;
+    const firstNew = this.stale ? this.firstNew : n;
+    // Nodes below `lowest` have no change yet; it moves down as changes reach parents.
+    let lowest = visitAll ? 0 : firstNew;
+    for (let i = 0; i < lowest; i++) {
+      if (pending[i] !== 0) {
+        lowest = i;
+        break;
+      }
+    }
+    dirty.fill(visitAll ? 1 : 0, 0, n);
+    if (!visitAll) dirty.fill(1, firstNew, n);
+
     const justifiedSlot = justified.epoch * this.slotsPerEpoch;
     const anyJustified = justified.epoch === GENESIS_EPOCH;
     const anyFinalized = finalized.epoch === GENESIS_EPOCH;
+    const c = this.columns;
+    const { parent: parents, firstChild, nextSibling, slot: slots, weight: weights, bestChild, viable } = c;
+    for (let i = n - 1; i >= lowest; i--) {
+      const delta = pending[i];
+      if (dirty[i] === 0 && delta === 0) continue;
+      const weight = weights[i] + delta;
+      if (weight < 0) throw new ForkChoiceError({ code: "NEGATIVE_WEIGHT", root: this.nodes[i].root, weight });
+      weights[i] = weight;
 
-    for (let i = n - 1; i >= 0; i--) {
-      const node = this.nodes[i];
-      const weight = node.weight + pending[i];
-      if (weight < 0) throw new ForkChoiceError({ code: "NEGATIVE_WEIGHT", root: node.root, weight });
-      node.weight = weight;
-
-      node.bestChild = bestChild[i];
-      node.bestDescendant = node.bestChild === NONE ? i : this.nodes[node.bestChild].bestDescendant;
-      node.leadsToViableHead = hasChild[i]
-        ? hasViableChild[i] === 1
-        : (anyJustified || sameCheckpoint(node.justifiedCheckpoint, justified)) &&
+      // filter_block_tree: an inner node is viable when a child is; get_head never walks into a child at or before
+      // the justified epoch's start slot.
+      let best = NONE;
+      let anyViable = false;
+      for (let child = firstChild[i]; child !== NONE; child = nextSibling[child]) {
+        if (viable[child] === 0) continue;
+        anyViable = true;
+        if (slots[child] <= justifiedSlot) continue;
+        if (best === NONE || this.isHeavier(child, best)) best = child;
+      }
+      bestChild[i] = best;
+      let leadsToViableHead = anyViable;
+      if (firstChild[i] === NONE) {
+        const node = this.nodes[i];
+        leadsToViableHead =
+          (anyJustified || sameCheckpoint(node.justifiedCheckpoint, justified)) &&
           (anyFinalized || sameCheckpoint(node.finalizedCheckpoint, finalized));
+      }
+      const viabilityChanged = viable[i] !== (leadsToViableHead ? 1 : 0);
+      viable[i] = leadsToViableHead ? 1 : 0;
 
-      const p = node.parent;
-      if (p === NONE) continue;
-      pending[p] += pending[i];
-      hasChild[p] = 1;
-      if (!node.leadsToViableHead) continue;
-      hasViableChild[p] = 1;
-      // get_head: children at or before the justified epoch's start slot are never walked into.
-      if (node.slot <= justifiedSlot) continue;
-      const best = bestChild[p];
-      if (best === NONE || isHeavier(node, this.nodes[best])) bestChild[p] = i;
+      // The parent's choice reads this node's weight and viability; a new node is a new candidate.
+      const p = parents[i];
+      if (p === NONE || (delta === 0 && !viabilityChanged && i < firstNew)) continue;
+      pending[p] += delta;
+      dirty[p] = 1;
+      if (p < lowest) lowest = p;
     }
     this.stale = false;
+    this.firstNew = n;
+    this.lastCheckpoints = { justified: { ...justified }, finalized: { ...finalized } };
+  }
+
+  /** The spec's max by (weight, root): node a is heavier than b, ties going to the lexicographically higher root. */
+  private isHeavier(a: number, b: number): boolean {
+    const w = this.columns.weight;
+    return w[a] !== w[b] ? w[a] > w[b] : this.nodes[a].root > this.nodes[b].root;
   }
 
   /** get_head from the justified root, as of the last applyScoreChanges. */
@@ -211,18 +352,19 @@ export class ProtoArray {
     if (this.stale) throw new ForkChoiceError({ code: "STALE_SCORES" });
     const i = this.indices.get(justifiedRoot);
     if (i === undefined) throw new ForkChoiceError({ code: "UNKNOWN_JUSTIFIED_ROOT", root: justifiedRoot });
-    return this.nodes[this.nodes[i].bestDescendant].root;
+    return this.nodes[this.columns.bestDescendantOf(i)].root;
   }
 
   /** get_ancestor: the root at `slot` on the chain of `root` (the latest block at or before it, for skipped slots). */
   getAncestor(root: RootHex, slot: number): RootHex | undefined {
     const start = this.indices.get(root);
     if (start === undefined) return undefined;
+    const c = this.columns;
     let i = start;
-    while (this.nodes[i].slot > slot) {
+    while (c.slot[i] > slot) {
       // slots fall along the walk: a skip that lands above `slot` cannot pass the answer
-      const skip = this.skips[i];
-      i = skip !== NONE && this.nodes[skip].slot > slot ? skip : this.nodes[i].parent;
+      const skip = c.skip[i];
+      i = skip !== NONE && c.slot[skip] > slot ? skip : c.parent[i];
       if (i === NONE) return undefined; // below the anchor or the pruned part: unknown
     }
     return this.nodes[i].root;
@@ -233,7 +375,7 @@ export class ProtoArray {
     const a = this.indices.get(ancestorRoot);
     const i = this.indices.get(root);
     if (a === undefined || i === undefined || i < a) return false;
-    return this.ancestorAtDepth(i, this.depths[a]) === a;
+    return this.ancestorAtDepth(i, this.columns.depth[a]) === a;
   }
 
   /**
@@ -248,33 +390,47 @@ export class ProtoArray {
     const newIndexOf = new Int32Array(n).fill(NONE);
     newIndexOf[f] = 0;
     let kept = 1;
+    const c = this.columns;
     for (let i = f + 1; i < n; i++) {
-      const p = this.nodes[i].parent;
+      const p = c.parent[i];
       if (p !== NONE && newIndexOf[p] !== NONE) newIndexOf[i] = kept++;
     }
     const pruned = n - kept;
     if (pruned === 0 || pruned < this.pruneThreshold) return null;
 
     const remap = (i: number): number => (i === NONE ? NONE : newIndexOf[i]);
-    const nodes: ProtoNode[] = [];
+    // New indices never exceed old ones: compacting in place, front to back, reads each node before overwriting it.
+    const nodes: ProtoNodeView[] = [];
     for (let i = f; i < n; i++) {
-      if (newIndexOf[i] === NONE) {
+      const to = newIndexOf[i];
+      if (to === NONE) {
         this.indices.delete(this.nodes[i].root);
         continue;
       }
       const node = this.nodes[i];
-      node.parent = i === f ? NONE : newIndexOf[node.parent];
-      node.bestChild = remap(node.bestChild);
-      node.bestDescendant = remap(node.bestDescendant);
-      this.indices.set(node.root, nodes.length);
+      c.move(i, to);
+      c.parent[to] = i === f ? NONE : newIndexOf[c.parent[to]];
+      c.bestChild[to] = remap(c.bestChild[to]);
+      node.index = to;
+      this.indices.set(node.root, to);
       nodes.push(node);
     }
     for (let i = 0; i < f; i++) this.indices.delete(this.nodes[i].root);
     this.nodes.length = 0;
     for (const node of nodes) this.nodes.push(node);
-    this.depths.length = 0;
-    this.skips.length = 0;
-    for (let i = 0; i < this.nodes.length; i++) this.setDepthAndSkip(i, this.nodes[i].parent);
+    for (let i = 0; i < this.nodes.length; i++) {
+      this.setDepthAndSkip(i, c.parent[i]);
+      c.firstChild[i] = NONE;
+    }
+    for (let i = this.nodes.length - 1; i > 0; i--) {
+      const p = c.parent[i];
+      c.nextSibling[i] = c.firstChild[p];
+      c.firstChild[p] = i;
+    }
+    c.nextSibling[0] = NONE;
+    // Indices moved: the next pass visits every node.
+    this.lastCheckpoints = null;
+    this.firstNew = Math.min(this.firstNew, this.nodes.length);
     return { pruned, newIndexOf };
   }
 }
@@ -298,7 +454,3 @@ function sameCheckpoint(a: CheckpointHex, b: CheckpointHex): boolean {
   return a.epoch === b.epoch && a.root === b.root;
 }
 
-/** The spec's max by (weight, root): the heavier node, ties to the lexicographically higher root. */
-function isHeavier(a: ProtoNode, b: ProtoNode): boolean {
-  return a.weight !== b.weight ? a.weight > b.weight : a.root > b.root;
-}

@@ -281,6 +281,8 @@ const CAIRN_ONLY: [key: string, label: string][] = [
   ["decodeBlock", "decoding the block (SignedBeaconBlock, 128 attestations)"],
   ["forkChoiceVotes", "fork choice: every validator's vote moves (onAttestation)"],
   ["forkChoiceHead", "fork choice: getHead after that"],
+  ["forkChoiceBlockShortChain", "fork choice: a slot's votes, a block and getHead, 10 epochs without finality"],
+  ["forkChoiceBlockLongChain", "  the same after 1000 epochs without finality (32,000 nodes)"],
 ];
 
 const ms = (t: Timing | undefined) => (t === undefined ? "-" : t.median < 10 ? t.median.toFixed(2) : t.median.toFixed(1));

@@ -132,6 +132,14 @@ export async function runCairnOnly(fx: LoadedFixtures, opts: MeasureOpts, log: (
     Object.assign(timings, fc.timings);
     details.forkChoice = fc.details;
     log(`cairn: fork choice, ${validators} votes moved ${fc.timings.forkChoiceVotes.median.toFixed(1)} ms, getHead ${fc.timings.forkChoiceHead.median.toFixed(1)} ms`);
+    const long = await forkChoiceLongChainBench(validators);
+    Object.assign(timings, long.timings);
+    details.forkChoiceLongChain = long.details;
+    log(
+      `cairn: fork choice, a block and getHead at ${long.details.shortNodes} nodes ${long.timings.forkChoiceBlockShortChain.median.toFixed(2)} ms, ` +
+        `at ${long.details.longNodes} nodes ${long.timings.forkChoiceBlockLongChain.median.toFixed(2)} ms ` +
+        `(ratio ${(long.timings.forkChoiceBlockLongChain.median / long.timings.forkChoiceBlockShortChain.median).toFixed(2)}; flat is 1)`,
+    );
   } catch (e) {
     notes.push(`fork choice: not measured (${(e as Error).message})`);
     log(`cairn: fork choice not measured: ${(e as Error).message}`);
@@ -183,23 +191,9 @@ async function forkChoiceBench(
   validators: number,
   opts: MeasureOpts,
 ): Promise<{ timings: Record<string, Timing>; details: Record<string, unknown> }> {
-  const { ForkChoice } = await import("../../src/fork-choice/index.js");
-  const c = benchConfig();
-  const S = c.SLOTS_PER_EPOCH;
+  const S = benchConfig().SLOTS_PER_EPOCH;
   const runs = opts.warmup + opts.runs;
-  const rootOf = (slot: number) => "0x" + slot.toString(16).padStart(64, "0");
-  const genesis = { epoch: 0, root: rootOf(0) };
-  const summary = (slot: number) => ({
-    slot,
-    root: rootOf(slot),
-    parentRoot: slot === 0 ? "0x" + "ff".repeat(32) : rootOf(slot - 1),
-    stateRoot: rootOf(slot),
-    targetRoot: rootOf(slot - (slot % S)),
-    justifiedCheckpoint: genesis,
-    finalizedCheckpoint: genesis,
-  });
-  const balances = new Array<number>(validators).fill(c.MAX_EFFECTIVE_BALANCE);
-  const fc = new ForkChoice(c, { block: summary(0) }, () => balances);
+  const { rootOf, summary, fc } = await forkChoiceOnOneChain(validators);
   let tip = 0;
   const grow = (toSlot: number) => {
     for (let slot = tip + 1; slot <= toSlot; slot++) fc.onBlock(summary(slot), slot);
@@ -239,4 +233,67 @@ async function forkChoiceBench(
     timings: { forkChoiceVotes: summarize(votes), forkChoiceHead: summarize(heads) },
     details: { blocksAtEnd: tip + 1, votes: validators, attestationsPerRun: S * Math.ceil(perSlot / committeeSize) },
   };
+}
+
+/**
+ * Fork choice's cost per block through a long non-finality: one slot's votes (validators / SLOTS_PER_EPOCH, for the
+ * previous block), the block, getHead; the median over 64 blocks once the chain holds 10 epochs, and again once it
+ * holds 1000 (32,000 nodes: nothing is pruned while finality does not move). Flat is the goal (issue 16).
+ */
+export async function forkChoiceLongChainBench(validators: number): Promise<{ timings: Record<string, Timing>; details: { shortNodes: number; longNodes: number } }> {
+  const S = benchConfig().SLOTS_PER_EPOCH;
+  const { rootOf, summary, fc } = await forkChoiceOnOneChain(validators);
+  const perSlot = Math.ceil(validators / S);
+  const block = (slot: number) => {
+    const voteSlot = slot - 1;
+    const first = (voteSlot % S) * perSlot;
+    const target = { epoch: Math.floor(voteSlot / S), root: rootOf(voteSlot - (voteSlot % S)) };
+    for (let from = first; from < Math.min(validators, first + perSlot); from += 128) {
+      const indices: number[] = [];
+      for (let v = from; v < Math.min(validators, first + perSlot, from + 128); v++) indices.push(v);
+      fc.onAttestation({ attestingIndices: indices, data: { slot: voteSlot, beaconBlockRoot: rootOf(voteSlot), target } });
+    }
+    fc.onBlock(summary(slot), slot);
+    const head = fc.getHead();
+    if (head !== rootOf(slot)) throw new Error(`fork choice head ${head} at slot ${slot}, expected the tip`);
+  };
+  const measure = (from: number, count: number): number[] => {
+    const out: number[] = [];
+    for (let slot = from; slot < from + count; slot++) {
+      const t0 = performance.now();
+      block(slot);
+      out.push(performance.now() - t0);
+    }
+    return out;
+  };
+  let slot = 1;
+  for (; slot < 10 * S; slot++) block(slot);
+  const short = measure(slot, 64);
+  const shortNodes = fc.nodeCount;
+  slot += 64;
+  for (; slot < 1000 * S; slot++) block(slot);
+  const long = measure(slot, 64);
+  return {
+    timings: { forkChoiceBlockShortChain: summarize(short), forkChoiceBlockLongChain: summarize(long) },
+    details: { shortNodes, longNodes: fc.nodeCount },
+  };
+}
+
+/** A fork choice anchored at slot 0 of a chain with a block every slot (roots are slot numbers), no finality, every validator 32 ETH. */
+async function forkChoiceOnOneChain(validators: number) {
+  const { ForkChoice } = await import("../../src/fork-choice/index.js");
+  const c = benchConfig();
+  const rootOf = (slot: number) => "0x" + slot.toString(16).padStart(64, "0");
+  const genesis = { epoch: 0, root: rootOf(0) };
+  const summary = (slot: number) => ({
+    slot,
+    root: rootOf(slot),
+    parentRoot: slot === 0 ? "0x" + "ff".repeat(32) : rootOf(slot - 1),
+    stateRoot: rootOf(slot),
+    targetRoot: rootOf(slot - (slot % c.SLOTS_PER_EPOCH)),
+    justifiedCheckpoint: genesis,
+    finalizedCheckpoint: genesis,
+  });
+  const balances = new Array<number>(validators).fill(c.MAX_EFFECTIVE_BALANCE);
+  return { rootOf, summary, fc: new ForkChoice(c, { block: summary(0) }, () => balances) };
 }

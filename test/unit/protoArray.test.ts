@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { computeDeltas, createVotes, ensureVote, remapVotes, type Votes } from "../../src/fork-choice/computeDeltas.js";
 import { ForkChoiceError } from "../../src/fork-choice/errors.js";
-import { NONE, ProtoArray, skipDepth, type BlockSummary, type CheckpointHex, type RootHex } from "../../src/fork-choice/protoArray.js";
+import { NONE, ProtoArray, skipDepth, type BlockSummary, type CheckpointHex, type ProtoNode, type RootHex } from "../../src/fork-choice/protoArray.js";
 import { specGetHead, type SpecBlock, type SpecStore } from "../../src/fork-choice/reference.js";
 import { createPrng as prng } from "../../src/util/prng.js";
 import { cp, root } from "../utils/forkChoice.js";
@@ -486,6 +486,108 @@ describe("proto-array head equals the spec's get_head on random trees", () => {
   });
 });
 
+describe("head updates visit only what changed", () => {
+  /** Every node's weight, viability and best child, computed from scratch from the votes and the node list. */
+  function checkAgainstFullRecomputation(h: Harness, justified: CheckpointHex, finalized: CheckpointHex, where: string): void {
+    const { nodes } = h.protoArray;
+    const n = nodes.length;
+    const own = new Array<number>(n).fill(0);
+    h.votes.currentIndices.forEach((node, v) => {
+      if (node !== NONE) own[node] += v < h.balances.length ? h.balances[v] : 0;
+    });
+    const weight = [...own];
+    const children: number[][] = nodes.map(() => []);
+    for (let i = n - 1; i > 0; i--) {
+      const p = nodes[i].parent;
+      if (p === NONE) continue;
+      weight[p] += weight[i];
+      children[p].push(i);
+    }
+    const viable = new Array<boolean>(n).fill(false);
+    const justifiedSlot = justified.epoch * SLOTS_PER_EPOCH;
+    for (let i = n - 1; i >= 0; i--) {
+      const node = nodes[i];
+      viable[i] =
+        children[i].length > 0
+          ? children[i].some((c) => viable[c])
+          : (justified.epoch === 0 || (node.justifiedCheckpoint.epoch === justified.epoch && node.justifiedCheckpoint.root === justified.root)) &&
+            (finalized.epoch === 0 || (node.finalizedCheckpoint.epoch === finalized.epoch && node.finalizedCheckpoint.root === finalized.root));
+      const candidates = children[i].filter((c) => viable[c] && nodes[c].slot > justifiedSlot);
+      const best = candidates.reduce((b, c) => (b === NONE || weight[c] > weight[b] || (weight[c] === weight[b] && nodes[c].root > nodes[b].root) ? c : b), NONE);
+      assert.equal(node.weight, weight[i], `${where}: weight of node ${i}`);
+      assert.equal(node.leadsToViableHead, viable[i], `${where}: viability of node ${i}`);
+      assert.equal(node.bestChild, best, `${where}: best child of node ${i}`);
+    }
+  }
+
+  test("random chains with forks under fixed checkpoints, then changed ones and prunes: every node as a full pass leaves it", () => {
+    let incremental = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const rand = prng(1000 + seed);
+      const int = (k: number) => Math.floor(rand() * k);
+      const h = new Harness(int(2) === 0 ? 0 : 1 + int(8));
+      const validators = 4 + int(40);
+      const epochOf = new Array<number>(validators).fill(-1);
+      let balances = Array.from({ length: validators }, () => (int(8) === 0 ? 0 : (16 + int(17)) * GWEI));
+      let justified = GENESIS_CP;
+      let finalized = GENESIS_CP;
+      let tips: ProtoNode[] = [h.protoArray.nodes[0]];
+      let nextRoot = 1;
+      for (let round = 0; round < 60; round++) {
+        // mostly extend a tip; sometimes fork off a recent block
+        for (let k = int(3); k > 0; k--) {
+          const parent = int(6) === 0 ? h.protoArray.nodes[Math.max(0, h.protoArray.length - 1 - int(6))] : tips[int(tips.length)];
+          const r = root(nextRoot++ * 0x1000 + int(0x1000));
+          // post-state checkpoints: the parent's, the store's, or newly justified (and finalized) epochs of its chain
+          const checkpointOnChain = (epoch: number): CheckpointHex => ({ epoch, root: h.protoArray.getAncestor(parent.root, epoch * SLOTS_PER_EPOCH) ?? parent.root });
+          const parentEpoch = Math.floor(parent.slot / SLOTS_PER_EPOCH);
+          const roll = int(8);
+          const cps =
+            roll === 0
+              ? { j: justified, f: finalized }
+              : roll === 1 && parentEpoch > 1
+                ? { j: checkpointOnChain(parentEpoch - int(2)), f: int(2) === 0 ? parent.finalizedCheckpoint : checkpointOnChain(parentEpoch - 2) }
+                : { j: parent.justifiedCheckpoint, f: parent.finalizedCheckpoint };
+          h.addBlock(summary(parent.slot + 1 + int(2), r, parent.root, cps.j, cps.f));
+          tips = tips.filter((t) => t.root !== parent.root);
+          tips.push(h.protoArray.getNode(r)!);
+        }
+        // votes move to recent blocks, as attestations do
+        for (let k = int(validators); k > 0; k--) {
+          const v = int(validators);
+          const target = h.protoArray.nodes[Math.max(0, h.protoArray.length - 1 - int(8))];
+          const epoch = epochOf[v] + 1;
+          epochOf[v] = epoch;
+          h.vote(v, target.root, epoch);
+        }
+        if (int(10) === 0) balances = balances.map((b) => (int(4) === 0 ? (16 + int(17)) * GWEI : b));
+        // now and then the store's checkpoints move to a block's (every node is visited then), and it may prune
+        if (int(12) === 0) {
+          const node = h.protoArray.nodes[int(h.protoArray.length)];
+          justified = node.justifiedCheckpoint.epoch > 0 && h.protoArray.hasBlock(node.justifiedCheckpoint.root) ? node.justifiedCheckpoint : justified;
+          finalized = int(2) === 0 ? node.finalizedCheckpoint : finalized;
+          if (int(2) === 0) {
+            const result = h.protoArray.maybePrune(justified.root);
+            if (result) remapVotes(h.votes, result.newIndexOf);
+            tips = tips.filter((t) => h.protoArray.hasBlock(t.root));
+            if (tips.length === 0) tips = [h.protoArray.nodes[h.protoArray.length - 1]];
+          }
+        } else {
+          incremental++;
+        }
+        const where = `seed ${seed} round ${round}`;
+        const head = h.head(balances, justified, finalized);
+        if (h.protoArray.getIndex(justified.root) === 0 || h.protoArray.length === h.blocks.size) {
+          assert.equal(head, h.specHead(balances, justified, finalized), `${where}: head`);
+        }
+        checkAgainstFullRecomputation(h, justified, finalized, where);
+        h.checkConsistency();
+      }
+    }
+    assert.ok(incremental > 5000, `head updates under unchanged checkpoints: ${incremental}`);
+  });
+});
+
 describe("ancestor walks with skip pointers", () => {
   /** the plain walk, one parent at a time: what getAncestor and isDescendant must equal */
   function naiveAncestor(pa: ProtoArray, r: RootHex, slot: number): RootHex | undefined {
@@ -536,6 +638,15 @@ describe("ancestor walks with skip pointers", () => {
       // prune at a block on the main chain: indices move, the walks must still agree
       const finalized = roots[700];
       if (pa.maybePrune(finalized)) check(`seed ${seed}, pruned`);
+      // the nodes' numbers live in columns compacted by the prune: each node still reads its own
+      pa.nodes.forEach((node, i) => {
+        assert.equal(pa.getIndex(node.root), i);
+        const json = JSON.parse(JSON.stringify(node)) as { parent: number; weight: number; root: string };
+        assert.equal(json.parent, node.parent);
+        assert.equal(json.root, node.root);
+        if (i === 0) assert.equal(node.parent, NONE);
+        else assert.equal(pa.nodes[node.parent].root, node.parentRoot, `parent of ${node.root} after the prune`);
+      });
       assert.equal(pa.getAncestor(roots[1400], 0), undefined);
     }
   });
