@@ -44,7 +44,18 @@ export function computeDeltas(
   buffer?: Float64Array,
 ): Float64Array {
   const deltas = buffer && buffer.length >= nodeCount ? buffer.subarray(0, nodeCount).fill(0) : new Float64Array(nodeCount);
+  addDeltas(deltas, votes, oldBalances, newBalances);
+  return deltas;
+}
+
+/**
+ * computeDeltas into `deltas`, whose entries must be 0, without clearing it first (a caller that keeps its buffer
+ * zeroed saves an O(nodes) fill per head update). Returns the lowest node index given a non-zero delta, or
+ * deltas.length when none is.
+ */
+export function addDeltas(deltas: Float64Array, votes: Votes, oldBalances: ArrayLike<number>, newBalances: ArrayLike<number>): number {
   const { currentIndices, nextIndices } = votes;
+  let lowest = deltas.length;
   for (let v = 0; v < currentIndices.length; v++) {
     const current = currentIndices[v];
     const next = nextIndices[v];
@@ -52,11 +63,17 @@ export function computeDeltas(
     const oldBalance = v < oldBalances.length ? oldBalances[v] : 0;
     const newBalance = v < newBalances.length ? newBalances[v] : 0;
     if (current === next && oldBalance === newBalance) continue;
-    if (current !== NONE) deltas[current] -= oldBalance;
-    if (next !== NONE) deltas[next] += newBalance;
+    if (current !== NONE) {
+      deltas[current] -= oldBalance;
+      if (current < lowest) lowest = current;
+    }
+    if (next !== NONE) {
+      deltas[next] += newBalance;
+      if (next < lowest) lowest = next;
+    }
     currentIndices[v] = next;
   }
-  return deltas;
+  return lowest;
 }
 
 /** After a prune: points every vote at the node's new index (NONE for removed nodes, whose weight left with them). */

@@ -8,7 +8,7 @@ import type { ChainConfig } from "../params/index.js";
 import { GENESIS_EPOCH } from "../params/index.js";
 import { computeEpochAtSlot, computeStartSlotAtEpoch } from "../state-transition/util/epoch.js";
 import { toHex } from "../util/bytes.js";
-import { computeDeltas, createVotes, ensureVote, remapVotes, type Votes } from "./computeDeltas.js";
+import { addDeltas, createVotes, ensureVote, remapVotes, type Votes } from "./computeDeltas.js";
 import { ForkChoiceError } from "./errors.js";
 import { grownCapacity, NONE, ProtoArray, type BlockSummary, type CheckpointHex, type ProtoNode, type RootHex } from "./protoArray.js";
 import type { SpecStore } from "./reference.js";
@@ -74,7 +74,7 @@ export class ForkChoice {
   private appliedBalancesCheckpoint: CheckpointHex | null = null;
   /** Attestations whose slot is not yet past: they count from the slot after theirs (on_attestation). */
   private queuedAttestations: QueuedAttestation[] = [];
-  /** computeDeltas' output, reused from one getHead to the next */
+  /** addDeltas' output, reused from one getHead to the next and all zero between them */
   private deltasBuffer = new Float64Array(0);
 
   constructor(
@@ -261,10 +261,16 @@ export class ForkChoice {
         : this.getJustifiedBalances({ ...justified });
     const n = this.protoArray.length;
     if (this.deltasBuffer.length < n) this.deltasBuffer = new Float64Array(grownCapacity(n));
-    const deltas = computeDeltas(n, this.votes, this.appliedBalances, newBalances, this.deltasBuffer);
+    // the buffer is kept all zero between calls: only the range the votes touched is cleared after use
+    const deltas = this.deltasBuffer.subarray(0, n);
+    const lowestDelta = addDeltas(deltas, this.votes, this.appliedBalances, newBalances);
     this.appliedBalances = newBalances;
     this.appliedBalancesCheckpoint = { ...justified };
-    this.protoArray.applyScoreChanges(deltas, justified, this.finalizedCheckpoint);
+    try {
+      this.protoArray.applyScoreChanges(deltas, justified, this.finalizedCheckpoint, lowestDelta);
+    } finally {
+      deltas.fill(0, Math.min(lowestDelta, n), n);
+    }
     return this.protoArray.findHead(justified.root);
   }
 

@@ -2,7 +2,7 @@
 // each head also checked against the literal spec get_head; then randomized trees against the same reference.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { computeDeltas, createVotes, ensureVote, remapVotes, type Votes } from "../../src/fork-choice/computeDeltas.js";
+import { addDeltas, computeDeltas, createVotes, ensureVote, remapVotes, type Votes } from "../../src/fork-choice/computeDeltas.js";
 import { ForkChoiceError } from "../../src/fork-choice/errors.js";
 import { NONE, ProtoArray, skipDepth, type BlockSummary, type CheckpointHex, type ProtoNode, type RootHex } from "../../src/fork-choice/protoArray.js";
 import { specGetHead, type SpecBlock, type SpecStore } from "../../src/fork-choice/reference.js";
@@ -55,10 +55,25 @@ class Harness {
     }
   }
 
+  /** Deltas as ForkChoice makes them (a buffer kept zeroed, the lowest index touched handed on) instead of computeDeltas' */
+  useLowestDelta = false;
+  private deltasBuffer = new Float64Array(0);
+
   head(balances: number[], justified: CheckpointHex, finalized: CheckpointHex): RootHex {
-    const deltas = computeDeltas(this.protoArray.length, this.votes, this.balances, balances);
-    this.balances = balances;
-    this.protoArray.applyScoreChanges(deltas, justified, finalized);
+    const n = this.protoArray.length;
+    if (this.useLowestDelta) {
+      if (this.deltasBuffer.length < n) this.deltasBuffer = new Float64Array(n * 2);
+      const deltas = this.deltasBuffer.subarray(0, n);
+      const lowest = addDeltas(deltas, this.votes, this.balances, balances);
+      this.balances = balances;
+      this.protoArray.applyScoreChanges(deltas, justified, finalized, lowest);
+      deltas.fill(0, Math.min(lowest, n), n);
+      assert.ok(this.deltasBuffer.every((d) => d === 0), "deltas below the lowest index reported were not all 0");
+    } else {
+      const deltas = computeDeltas(n, this.votes, this.balances, balances);
+      this.balances = balances;
+      this.protoArray.applyScoreChanges(deltas, justified, finalized);
+    }
     return this.protoArray.findHead(justified.root);
   }
 
@@ -365,6 +380,7 @@ describe("proto-array scenarios", () => {
     code(() => h.protoArray.findHead(GENESIS), "STALE_SCORES");
     code(() => h.protoArray.applyScoreChanges([0], GENESIS_CP, GENESIS_CP), "INVALID_DELTAS_LENGTH");
     code(() => h.protoArray.applyScoreChanges([0, -1], GENESIS_CP, GENESIS_CP), "NEGATIVE_WEIGHT");
+    code(() => h.protoArray.findHead(GENESIS), "STALE_SCORES"); // nothing is read from a pass that threw
     h.protoArray.applyScoreChanges([0, 0], GENESIS_CP, GENESIS_CP);
     code(() => h.protoArray.findHead(root(7)), "UNKNOWN_JUSTIFIED_ROOT");
     code(() => h.protoArray.maybePrune(root(7)), "UNKNOWN_FINALIZED_ROOT");
@@ -526,6 +542,7 @@ describe("head updates visit only what changed", () => {
       const rand = prng(1000 + seed);
       const int = (k: number) => Math.floor(rand() * k);
       const h = new Harness(int(2) === 0 ? 0 : 1 + int(8));
+      h.useLowestDelta = seed % 2 === 0;
       const validators = 4 + int(40);
       const epochOf = new Array<number>(validators).fill(-1);
       let balances = Array.from({ length: validators }, () => (int(8) === 0 ? 0 : (16 + int(17)) * GWEI));
