@@ -5,6 +5,7 @@
 // `--campaign-report` turns the ledger into the table of docs/fuzzing.md.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runInChild, type ChildRunReport, type TargetReport } from "./cli.js";
@@ -143,6 +144,14 @@ export async function runCampaign(all: string[], opts: CampaignOptions): Promise
     writeFileSync(join(FINDINGS_DIR, name), Buffer.from(hex, "hex"));
     return `campaign-findings/${name}`;
   };
+  const commit = gitCommit();
+  // synchronous on purpose: the ledger is read, changed and written with no await between, so two workers never interleave
+  const recordSession = (l: Ledger): void => {
+    const line = { started, ended: new Date().toISOString(), commit, jobs: opts.jobs, chunks, cpuSeconds: Math.round(cpu), node: process.version, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) };
+    const i = l.sessions.findIndex((x) => x.started === started && x.commit === commit);
+    if (i >= 0) l.sessions[i] = line;
+    else l.sessions.push(line);
+  };
   const worker = async (): Promise<void> => {
     while (!stopping && Date.now() < deadline) {
       // re-read on every pick: another campaign (another machine's, merged) may have moved the ledger on
@@ -158,10 +167,12 @@ export async function runCampaign(all: string[], opts: CampaignOptions): Promise
       running.delete(target);
       const l = readLedger(opts.ledgerFile);
       addChunk(l, report, saveInput);
-      writeLedger(opts.ledgerFile, l);
       chunks++;
       const r = report.results[0];
       cpu += r?.cpuSeconds ?? 0;
+      // the run's line is kept current after every chunk, so a run that is killed (or a machine that stops) still counts
+      recordSession(l);
+      writeLedger(opts.ledgerFile, l);
       const e = l.targets[target]!;
       const status = report.failure ? `${report.failure.kind.toUpperCase()}: ${report.failure.detail}` : r?.skipped ? `skipped: ${r.skipped}` : r?.finding ? `FINDING: ${r.finding.message.slice(0, 200)}` : "ok";
       opts.log(
@@ -175,7 +186,7 @@ export async function runCampaign(all: string[], opts: CampaignOptions): Promise
   process.off("SIGTERM", stop);
   const l = readLedger(opts.ledgerFile);
   if (chunks > 0) {
-    l.sessions.push({ started, ended: new Date().toISOString(), commit: gitCommit(), jobs: opts.jobs, chunks, cpuSeconds: Math.round(cpu), node: process.version, loadavg: (await import("node:os")).loadavg().map((x) => Math.round(x * 100) / 100) });
+    recordSession(l);
     writeLedger(opts.ledgerFile, l);
   }
   return l;
