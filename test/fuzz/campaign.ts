@@ -145,13 +145,6 @@ export async function runCampaign(all: string[], opts: CampaignOptions): Promise
     return `campaign-findings/${name}`;
   };
   const commit = gitCommit();
-  // synchronous on purpose: the ledger is read, changed and written with no await between, so two workers never interleave
-  const recordSession = (l: Ledger): void => {
-    const line = { started, ended: new Date().toISOString(), commit, jobs: opts.jobs, chunks, cpuSeconds: Math.round(cpu), node: process.version, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) };
-    const i = l.sessions.findIndex((x) => x.started === started && x.commit === commit);
-    if (i >= 0) l.sessions[i] = line;
-    else l.sessions.push(line);
-  };
   const worker = async (): Promise<void> => {
     while (!stopping && Date.now() < deadline) {
       // re-read on every pick: another campaign (another machine's, merged) may have moved the ledger on
@@ -170,8 +163,9 @@ export async function runCampaign(all: string[], opts: CampaignOptions): Promise
       chunks++;
       const r = report.results[0];
       cpu += r?.cpuSeconds ?? 0;
-      // the run's line is kept current after every chunk, so a run that is killed (or a machine that stops) still counts
-      recordSession(l);
+      // the run's line is kept current after every chunk, so a run that is killed (or a machine that stops) still counts;
+      // synchronous from read to write, so two workers never interleave
+      recordSession(l, { started, ended: new Date().toISOString(), commit, jobs: opts.jobs, chunks, cpuSeconds: Math.round(cpu), node: process.version, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) });
       writeLedger(opts.ledgerFile, l);
       const e = l.targets[target]!;
       const status = report.failure ? `${report.failure.kind.toUpperCase()}: ${report.failure.detail}` : r?.skipped ? `skipped: ${r.skipped}` : r?.finding ? `FINDING: ${r.finding.message.slice(0, 200)}` : "ok";
@@ -184,12 +178,14 @@ export async function runCampaign(all: string[], opts: CampaignOptions): Promise
   await Promise.all(Array.from({ length: Math.max(1, opts.jobs) }, () => worker()));
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
-  const l = readLedger(opts.ledgerFile);
-  if (chunks > 0) {
-    recordSession(l);
-    writeLedger(opts.ledgerFile, l);
-  }
-  return l;
+  return readLedger(opts.ledgerFile);
+}
+
+/** A campaign run's line in the ledger: replaced where the run (its start time) is already listed, added otherwise. */
+export function recordSession(l: Ledger, line: Ledger["sessions"][number]): void {
+  const i = l.sessions.findIndex((x) => x.started === line.started);
+  if (i >= 0) l.sessions[i] = line;
+  else l.sessions.push(line);
 }
 
 function gitCommit(): string {

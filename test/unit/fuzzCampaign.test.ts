@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { addChunk, campaignTable, emptyLedger, goalMinutes, nextTargets, readLedger, spliceDoc, writeLedger } from "../fuzz/campaign.js";
+import { addChunk, campaignTable, emptyLedger, goalMinutes, nextTargets, readLedger, recordSession, spliceDoc, writeLedger } from "../fuzz/campaign.js";
 import type { ChildRunReport, TargetReport } from "../fuzz/cli.js";
 
 function result(target: string, cpuSeconds: number, extra: Partial<TargetReport> = {}): TargetReport {
@@ -34,6 +34,15 @@ describe("fuzz campaign ledger", () => {
     assert.equal(l.targets.b!.findings[0]!.kind, "memory");
     assert.equal(l.targets.b!.peakRssMb, 2100);
     assert.deepEqual(saved, ["abcd", "ff"]);
+  });
+
+  it("a run's line is replaced after each chunk, not added again; another run gets its own", () => {
+    const l = emptyLedger();
+    const line = (started: string, chunks: number) => ({ started, ended: started, commit: "abc", jobs: 2, chunks, cpuSeconds: chunks * 240, node: "v20", loadavg: [1, 1, 1] });
+    recordSession(l, line("2026-12-04T12:00:00.000Z", 1));
+    recordSession(l, line("2026-12-04T12:00:00.000Z", 2));
+    recordSession(l, line("2026-12-04T13:00:00.000Z", 1));
+    assert.deepEqual(l.sessions.map((x) => [x.started, x.chunks]), [["2026-12-04T12:00:00.000Z", 2], ["2026-12-04T13:00:00.000Z", 1]]);
   });
 
   it("a skipped target is marked, not counted", () => {
